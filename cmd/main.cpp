@@ -1,0 +1,73 @@
+// facepipe — the binary. Parses flags and dispatches to a subcommand; see commands.h.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "error.h"
+#include "models.h"
+#include "version.h"
+
+using namespace facepipe;
+
+namespace {
+
+// Logs go to stderr; results (and only results) go to stdout.
+void setup_logging(int verbose, bool quiet) {
+    auto logger = spdlog::stderr_color_mt("facepipe");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern(isatty(STDERR_FILENO) ? "%^%l%$: %v" : "%Y-%m-%dT%H:%M:%S %l: %v");
+    spdlog::set_level(quiet ? spdlog::level::warn : verbose > 0 ? spdlog::level::debug : spdlog::level::info);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"facepipe: a face-recognition pipeline.\n"
+                 "  augment -> encode -> train -> predict; see README.md or `facepipe SUBCOMMAND --help`."};
+    app.require_subcommand(0, 1);
+    cmd::Globals g;
+    int verbose = 0;
+    bool quiet = false, version = false;
+    app.add_option("--models", g.models,
+                   "folder holding the model files (default: $FACEPIPE_MODELS, the installed or build-tree models)")
+        ->envname("FACEPIPE_MODELS");
+    app.add_flag("-v,--verbose", verbose, "more log detail (debug)");
+    app.add_flag("-q,--quiet", quiet, "only warnings and errors on stderr");
+    app.add_flag("-V,--version", version, "print versions, the BLAS in use and the model files found");
+
+    cmd::add_models(app, g);
+    cmd::add_augment(app, g);
+    cmd::add_encode(app, g);
+    cmd::add_train(app, g);
+    cmd::add_predict(app, g);
+
+    app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return cmd::kUsage;
+    } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+        return g.exit_code == cmd::kOk ? cmd::kPartial : g.exit_code;
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return cmd::kPartial;
+    }
+    if (version) {
+        std::cout << version_report(models_dir(g.models));
+        return cmd::kOk;
+    }
+    if (app.get_subcommands().empty()) {
+        std::cout << app.help();
+        return cmd::kUsage;
+    }
+    return g.exit_code;
+}

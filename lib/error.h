@@ -1,0 +1,24 @@
+// error.h — the one exception type facepipe's library throws for bad input.
+//
+// Contract: what() is a single line, "<subject>: <cause>", where subject is the
+// file (or flag, or record) at fault. The binary prints it as is and moves on to
+// the next item of a batch, so the message must stand alone.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace facepipe {
+
+class Error : public std::runtime_error {
+public:
+    Error(const std::string& subject, const std::string& cause)
+        : std::runtime_error(subject + ": " + cause), subject_(subject), cause_(cause) {}
+    const std::string& subject() const noexcept { return subject_; }
+    const std::string& cause() const noexcept { return cause_; }
+
+private:
+    std::string subject_;
+    std::string cause_;
+};
+
+}  // namespace facepipe

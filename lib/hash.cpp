@@ -1,0 +1,60 @@
+#include "hash.h"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "error.h"
+
+namespace facepipe {
+namespace {
+
+struct Sha256 {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+    Sha256() {
+        if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+            throw std::runtime_error("sha256: OpenSSL could not initialise a digest");
+    }
+    void update(const void* data, size_t n) { EVP_DigestUpdate(ctx.get(), data, n); }
+    std::string hex() {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(ctx.get(), md, &len);
+        static const char* digits = "0123456789abcdef";
+        std::string out;
+        out.reserve(2 * len);
+        for (unsigned int i = 0; i < len; ++i) {
+            out.push_back(digits[md[i] >> 4]);
+            out.push_back(digits[md[i] & 15]);
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+    Sha256 h;
+    h.update(bytes.data(), bytes.size());
+    return h.hex();
+}
+
+std::string sha256_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
+    Sha256 h;
+    std::vector<char> buf(1 << 16);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        h.update(buf.data(), static_cast<size_t>(in.gcount()));
+    }
+    if (in.bad()) throw Error(path, "read error");
+    return h.hex();
+}
+
+}  // namespace facepipe

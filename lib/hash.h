@@ -1,0 +1,16 @@
+// hash.h — content hashes. SHA-256 everywhere, so that a user can check any
+// checksum facepipe prints with `sha256sum`.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace facepipe {
+
+// Lower-case hex SHA-256 of the bytes.
+std::string sha256_hex(std::string_view bytes);
+
+// Lower-case hex SHA-256 of a file's contents, streamed. Throws Error(path, ...)
+// when the file cannot be read.
+std::string sha256_file(const std::string& path);
+
+}  // namespace facepipe

@@ -1,0 +1,248 @@
+#include "model_import.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "error.h"
+#include "face_net.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "models.h"
+
+namespace facepipe {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kManifestName = "face_recognition_model-weights_manifest.json";
+constexpr const char* kWeightsName = "face_recognition_model.bin";
+
+struct Tensor {
+    std::string name;
+    std::vector<long> shape;
+    std::vector<float> values;
+};
+
+long element_count(const std::vector<long>& shape) {
+    long n = 1;
+    for (long d : shape) n *= d;
+    return n;
+}
+
+// Decodes every tensor of the manifest from the weights blob, in manifest order.
+std::vector<Tensor> decode_tensors(const nlohmann::json& manifest, const std::string& blob,
+                                   const std::string& manifest_path) {
+    std::vector<Tensor> tensors;
+    size_t offset = 0;
+    for (const auto& group : manifest) {
+        for (const auto& w : group.at("weights")) {
+            Tensor t;
+            t.name = w.at("name").get<std::string>();
+            t.shape = w.at("shape").get<std::vector<long>>();
+            const long n = element_count(t.shape);
+            if (n <= 0 || n > (1L << 26)) throw Error(manifest_path, "implausible shape for " + t.name);
+            t.values.resize(static_cast<size_t>(n));
+            if (w.contains("quantization")) {
+                const auto& q = w.at("quantization");
+                if (q.at("dtype") != "uint8") throw Error(manifest_path, t.name + ": only uint8 quantization is supported");
+                const double scale = q.at("scale").get<double>(), min = q.at("min").get<double>();
+                if (offset + n > blob.size()) throw Error(manifest_path, "weights file too short at " + t.name);
+                for (long i = 0; i < n; ++i)
+                    t.values[i] = static_cast<float>(static_cast<unsigned char>(blob[offset + i]) * scale + min);
+                offset += n;
+            } else {
+                if (w.at("dtype") != "float32") throw Error(manifest_path, t.name + ": unsupported dtype");
+                if (offset + 4 * n > blob.size()) throw Error(manifest_path, "weights file too short at " + t.name);
+                std::memcpy(t.values.data(), blob.data() + offset, 4 * n);  // little-endian, as on x86/arm
+                offset += 4 * n;
+            }
+            tensors.push_back(std::move(t));
+        }
+    }
+    if (offset != blob.size())
+        throw Error(manifest_path, "weights file has " + std::to_string(blob.size() - offset) + " unread bytes");
+    return tensors;
+}
+
+// face-api's conv layer prefixes in forward (input to output) order.
+std::vector<std::string> conv_prefixes() {
+    std::vector<std::string> p{"conv32_down"};
+    auto blocks = [&](const std::string& name) {
+        p.push_back(name + "/conv1");
+        p.push_back(name + "/conv2");
+    };
+    for (const char* b : {"conv32_1", "conv32_2", "conv32_3", "conv64_down", "conv64_1", "conv64_2",
+                          "conv64_3", "conv128_down", "conv128_1", "conv128_2", "conv256_down",
+                          "conv256_1", "conv256_2", "conv256_down_out"})
+        blocks(b);
+    return p;
+}
+
+const Tensor& find(const std::vector<Tensor>& ts, const std::string& name, const std::string& where) {
+    for (const auto& t : ts)
+        if (t.name == name) return t;
+    throw Error(where, "tensor " + name + " is missing");
+}
+
+// The trainable layers of a net, in forward order.
+struct Layers {
+    std::vector<dlib::tensor*> conv_params;
+    std::vector<std::array<long, 4>> conv_shape;  // out, in, rows, cols
+    std::vector<dlib::affine_*> affine;
+    dlib::tensor* fc = nullptr;
+};
+
+template <typename T> struct is_con : std::false_type {};
+template <long F, long R, long C, int SY, int SX, int PY, int PX>
+struct is_con<dlib::con_<F, R, C, SY, SX, PY, PX>> : std::true_type {};
+
+template <long F, long R, long C, int SY, int SX, int PY, int PX>
+void add_conv(Layers& l, dlib::con_<F, R, C, SY, SX, PY, PX>& c) {
+    l.conv_params.push_back(&c.get_layer_params());
+    const long in = (static_cast<long>(c.get_layer_params().size()) - F) / (F * R * C);  // params = filters + F biases
+    l.conv_shape.push_back({F, in, R, C});
+}
+
+Layers collect_layers(net::anet_type& n) {
+    Layers l;
+    dlib::visit_computational_layers(n, [&](auto& layer) {
+        using T = std::decay_t<decltype(layer)>;
+        if constexpr (std::is_same_v<T, dlib::affine_>) l.affine.push_back(&layer);
+        else if constexpr (std::is_same_v<T, dlib::fc_<128, dlib::FC_NO_BIAS>>) l.fc = &layer.get_layer_params();
+        else if constexpr (is_con<T>::value)
+            add_conv(l, layer);
+    });
+    // The visitor walks from the loss layer down to the input; we want forward order.
+    std::reverse(l.conv_params.begin(), l.conv_params.end());
+    std::reverse(l.conv_shape.begin(), l.conv_shape.end());
+    std::reverse(l.affine.begin(), l.affine.end());
+    return l;
+}
+
+void fill_conv(dlib::tensor& params, const std::array<long, 4>& s, const Tensor& filters,
+               const Tensor& bias, const std::string& where) {
+    const long out = s[0], in = s[1], rows = s[2], cols = s[3];
+    const std::vector<long> want{rows, cols, in, out};
+    if (filters.shape != want || bias.shape != std::vector<long>{out} ||
+        static_cast<long>(params.size()) != out * in * rows * cols + out)
+        throw Error(where, filters.name + " does not fit dlib's layer of " + std::to_string(out) + "x" +
+                               std::to_string(in) + "x" + std::to_string(rows) + "x" + std::to_string(cols));
+    float* p = params.host();
+    for (long o = 0; o < out; ++o)
+        for (long i = 0; i < in; ++i)
+            for (long y = 0; y < rows; ++y)
+                for (long x = 0; x < cols; ++x)
+                    p[((o * in + i) * rows + y) * cols + x] = filters.values[((y * cols + x) * in + i) * out + o];
+    std::copy(bias.values.begin(), bias.values.end(), p + out * in * rows * cols);
+}
+
+void fill_affine(dlib::affine_& a, const Tensor& weights, const Tensor& biases, const std::string& where) {
+    auto gamma = a.get_gamma();
+    auto beta = a.get_beta();
+    if (weights.values.size() != gamma.size() || biases.values.size() != beta.size())
+        throw Error(where, weights.name + " does not fit dlib's affine layer");
+    std::copy(weights.values.begin(), weights.values.end(), gamma.host());
+    std::copy(biases.values.begin(), biases.values.end(), beta.host());
+}
+
+// A deterministic, face-sized test input for comparing two nets.
+dlib::matrix<dlib::rgb_pixel> probe_image() {
+    dlib::matrix<dlib::rgb_pixel> img(net::kChipSize, net::kChipSize);
+    for (long r = 0; r < img.nr(); ++r)
+        for (long c = 0; c < img.nc(); ++c)
+            img(r, c) = dlib::rgb_pixel((r * 7 + c * 3) % 256, (r * c) % 256, (255 - r + c) % 256);
+    return img;
+}
+
+void build_net(net::anet_type& n, const std::vector<Tensor>& tensors, const std::string& where) {
+    // affine_ defaults to FC_MODE (one gamma per activation); face-api's scale layer
+    // is per channel, as in dlib's trained model. Set the mode before setup runs.
+    dlib::visit_computational_layers(n, [](auto& layer) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, dlib::affine_>) layer = dlib::affine_(dlib::CONV_MODE);
+    });
+    n(probe_image());  // parameters are only allocated by a first forward pass
+    Layers l = collect_layers(n);
+    const auto prefixes = conv_prefixes();
+    if (l.conv_params.size() != prefixes.size() || l.affine.size() != prefixes.size() || !l.fc)
+        throw Error(where, "internal: unexpected dlib layer count");
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+        const std::string& p = prefixes[i];
+        fill_conv(*l.conv_params[i], l.conv_shape[i], find(tensors, p + "/conv/filters", where),
+                  find(tensors, p + "/conv/bias", where), where);
+        fill_affine(*l.affine[i], find(tensors, p + "/scale/weights", where),
+                    find(tensors, p + "/scale/biases", where), where);
+    }
+    const Tensor& fc = find(tensors, "fc", where);
+    if (fc.shape != std::vector<long>{256, 128} || l.fc->size() != fc.values.size())
+        throw Error(where, "fc does not fit dlib's fc_no_bias<128> layer");
+    std::copy(fc.values.begin(), fc.values.end(), l.fc->host());
+    n.clean();  // drop forward-pass buffers so the file holds parameters only
+}
+
+std::string checked_sha256(const fs::path& path, const char* pinned, bool allow_unknown) {
+    const std::string sha = sha256_file(path.string());
+    if (!allow_unknown && sha != pinned)
+        throw Error(path.string(), "checksum " + sha + " is not the tested " + std::string(kFaceApiPackage) +
+                                       " file (use --allow-unknown to convert anyway)");
+    return sha;
+}
+
+}  // namespace
+
+ImportResult import_face_api_model(const fs::path& dir, const fs::path& output_dir, bool allow_unknown) {
+    const fs::path manifest_path = dir / kManifestName, weights_path = dir / kWeightsName;
+    const std::string manifest_sha = checked_sha256(manifest_path, kFaceApiManifestSha256, allow_unknown);
+    const std::string weights_sha = checked_sha256(weights_path, kFaceApiWeightsSha256, allow_unknown);
+
+    nlohmann::json manifest;
+    try {
+        manifest = nlohmann::json::parse(read_file(manifest_path.string(), 1 << 20));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(manifest_path.string(), std::string("not a TF.js weights manifest: ") + e.what());
+    }
+    std::vector<Tensor> tensors;
+    try {
+        tensors = decode_tensors(manifest, read_file(weights_path.string(), 64 << 20), manifest_path.string());
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(manifest_path.string(), std::string("unexpected manifest layout: ") + e.what());
+    }
+    if (tensors.size() != 117)
+        throw Error(manifest_path.string(), "expected 117 tensors, found " + std::to_string(tensors.size()));
+
+    net::anet_type converted;
+    build_net(converted, tensors, manifest_path.string());
+
+    std::ostringstream bytes;
+    dlib::serialize(converted, bytes);
+    fs::create_directories(output_dir);
+    ImportResult r;
+    r.output = output_dir / kRecognitionModelFile;
+    r.tensors = static_cast<int>(tensors.size());
+    write_file_atomic(r.output.string(), bytes.str(), 0644);
+    r.output_sha256 = sha256_hex(bytes.str());
+
+    // Re-load the file as a user would and check it computes what we built.
+    net::anet_type reloaded;
+    dlib::deserialize(r.output.string()) >> reloaded;
+    const auto a = converted(probe_image()), b = reloaded(probe_image());
+    if (dlib::max(dlib::abs(a - b)) > 1e-6f) throw Error(r.output.string(), "re-loaded model computes differently");
+
+    nlohmann::json prov = {
+        {"model", kRecognitionModelFile},
+        {"sha256", r.output_sha256},
+        {"origin", std::string("converted from npm ") + kFaceApiPackage},
+        {"inputs", {{kManifestName, manifest_sha}, {kWeightsName, weights_sha}}},
+        {"converter", "facepipe models import " FACEPIPE_VERSION},
+    };
+    r.provenance = output_dir / (std::string(kRecognitionModelFile) + kProvenanceSuffix);
+    write_file_atomic(r.provenance.string(), prov.dump(2) + "\n", 0644);
+    spdlog::info("converted {} tensors from {} into {} (sha256 {})", r.tensors, dir.string(), r.output.string(),
+                 r.output_sha256);
+    return r;
+}
+
+}  // namespace facepipe

@@ -1,0 +1,75 @@
+#include "models.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+
+namespace facepipe {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path running_binary_dir() {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : exe.parent_path();
+}
+
+// Checks the recognition model against the provenance file the importer wrote, if any.
+std::string verify_provenance(const fs::path& model, const std::string& sha) {
+    const fs::path prov_path = model.string() + kProvenanceSuffix;
+    std::error_code ec;
+    if (!fs::exists(prov_path, ec)) return "unrecorded (no " + prov_path.filename().string() + "; e.g. the official dlib file)";
+    nlohmann::json prov;
+    try {
+        prov = nlohmann::json::parse(read_file(prov_path.string(), 1 << 20));
+        if (prov.at("sha256").get<std::string>() != sha)
+            throw Error(model.string(), "checksum " + sha + " differs from the one recorded in " +
+                                            prov_path.filename().string() + "; re-run `facepipe models import`");
+        return prov.at("origin").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(prov_path.string(), std::string("unreadable provenance file: ") + e.what());
+    }
+}
+
+}  // namespace
+
+fs::path models_dir(const std::string& flag_value) {
+    if (!flag_value.empty()) return fs::absolute(flag_value);
+    if (const char* env = std::getenv("FACEPIPE_MODELS"); env && *env) return fs::absolute(env);
+    std::error_code ec;
+    const fs::path bin = running_binary_dir();
+    if (!bin.empty()) {
+        const fs::path installed = bin.parent_path() / FACEPIPE_INSTALL_MODEL_SUBDIR;
+        if (fs::is_directory(installed, ec)) return installed;
+    }
+    return FACEPIPE_BUILD_MODEL_DIR;
+}
+
+std::string ModelFiles::model_id() const {
+    return "resnet:" + recognition_sha256.substr(0, 12) + "/landmarks:" + landmarks_sha256.substr(0, 12);
+}
+
+ModelFiles locate_models(const fs::path& dir) {
+    std::error_code ec;
+    ModelFiles m;
+    m.recognition = dir / kRecognitionModelFile;
+    if (!fs::is_regular_file(m.recognition, ec))
+        throw Error(m.recognition.string(),
+                    "face recognition model not found; run scripts/setup.sh or `facepipe models import`, "
+                    "or set --models / FACEPIPE_MODELS");
+    m.landmarks = dir / kLandmarkModelFile;
+    if (!fs::is_regular_file(m.landmarks, ec)) m.landmarks = kSystemLandmarkPath;
+    if (!fs::is_regular_file(m.landmarks, ec))
+        throw Error(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
+    m.recognition_sha256 = sha256_file(m.recognition.string());
+    m.landmarks_sha256 = sha256_file(m.landmarks.string());
+    m.origin = verify_provenance(m.recognition, m.recognition_sha256);
+    return m;
+}
+
+}  // namespace facepipe

@@ -1,0 +1,48 @@
+// models.h — finding, verifying and describing the model files facepipe runs on.
+//
+// Two files make a descriptor:
+//   - shape_predictor_68_face_landmarks.dat: dlib's 68-point landmark model,
+//     shipped by Debian's libdlib-data in /usr/share/dlib/;
+//   - dlib_face_recognition_resnet_model_v1.dat: dlib's face ResNet. Either the
+//     official file (a user with internet drops it into the models folder) or the
+//     one `facepipe models import` converts from npm's @vladmandic/face-api.
+// Descriptors from different model files must never be mixed, so every artifact
+// records model_id(), which names both files by checksum.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace facepipe {
+
+inline constexpr const char* kRecognitionModelFile = "dlib_face_recognition_resnet_model_v1.dat";
+inline constexpr const char* kLandmarkModelFile = "shape_predictor_68_face_landmarks.dat";
+inline constexpr const char* kSystemLandmarkPath = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
+// Written by the importer beside the converted model: where it came from and checksums.
+inline constexpr const char* kProvenanceSuffix = ".provenance.json";
+
+// The folder facepipe reads models from, first match wins:
+//   1. `flag_value` (--models DIR), when not empty;
+//   2. $FACEPIPE_MODELS;
+//   3. <dir of the running binary>/../share/facepipe/models (after `cmake --install`);
+//   4. <build tree>/models (where scripts/setup.sh puts them).
+// Ensures: an absolute path; it may not exist (locate_models says so).
+std::filesystem::path models_dir(const std::string& flag_value = "");
+
+struct ModelFiles {
+    std::filesystem::path recognition;   // the ResNet .dat
+    std::filesystem::path landmarks;     // the 68-point shape predictor .dat
+    std::string recognition_sha256;
+    std::string landmarks_sha256;
+    std::string origin;                  // "converted from npm @vladmandic/face-api@1.7.15" or "unrecorded (e.g. the official dlib file)"
+
+    // "resnet:<12 hex>/landmarks:<12 hex>": stored in every encodings/model file.
+    std::string model_id() const;
+};
+
+// Finds both model files for `dir` (landmarks: dir first, then /usr/share/dlib),
+// checksums them, and when a provenance file sits beside the recognition model,
+// verifies the recorded output checksum. Throws Error naming the missing or
+// mismatching file and what to run to fix it (`facepipe models import`).
+ModelFiles locate_models(const std::filesystem::path& dir);
+
+}  // namespace facepipe

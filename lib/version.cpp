@@ -1,0 +1,63 @@
+#include "version.h"
+
+#include <dlfcn.h>
+#include <dlib/revision.h>
+
+#include <opencv2/core/version.hpp>
+#include <sstream>
+
+#include "models.h"
+
+namespace facepipe {
+
+std::string facepipe_version() { return FACEPIPE_VERSION; }
+
+BlasInfo blas_in_use() {
+    BlasInfo info;
+    void* sgemm = dlsym(RTLD_DEFAULT, "cblas_sgemm");
+    Dl_info dl{};
+    if (sgemm && dladdr(sgemm, &dl) && dl.dli_fname) {
+        std::error_code ec;
+        const auto real = std::filesystem::canonical(dl.dli_fname, ec);  // resolve update-alternatives links
+        info.library = ec ? dl.dli_fname : real.string();
+    }
+    using config_fn = char* (*)();
+    if (auto cfg = reinterpret_cast<config_fn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+        // Only trust it if it comes from the same library as cblas_sgemm.
+        Dl_info cdl{};
+        if (dladdr(reinterpret_cast<void*>(cfg), &cdl) && cdl.dli_fbase == dl.dli_fbase) {
+            info.is_openblas = true;
+            info.config = cfg();
+        }
+    }
+    return info;
+}
+
+void set_blas_threads(int n) {
+    using set_fn = void (*)(int);
+    if (auto f = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
+std::string version_report(const std::filesystem::path& dir) {
+    std::ostringstream out;
+    out << "facepipe " << facepipe_version() << "\n";
+    out << "dlib " << DLIB_MAJOR_VERSION << "." << DLIB_MINOR_VERSION << "." << DLIB_PATCH_VERSION << "\n";
+    out << "OpenCV " << CV_VERSION << "\n";
+    const BlasInfo blas = blas_in_use();
+    out << "BLAS " << (blas.is_openblas ? "OpenBLAS" : "NOT OpenBLAS (slow)") << ": "
+        << (blas.library.empty() ? "no cblas_sgemm found" : blas.library);
+    if (!blas.config.empty()) out << " [" << blas.config << "]";
+    out << "\nmodels " << dir.string() << "\n";
+    try {
+        const ModelFiles m = locate_models(dir);
+        out << "  recognition " << m.recognition.string() << " sha256 " << m.recognition_sha256 << "\n";
+        out << "    origin: " << m.origin << "\n";
+        out << "  landmarks   " << m.landmarks.string() << " sha256 " << m.landmarks_sha256 << "\n";
+        out << "  model id    " << m.model_id() << "\n";
+    } catch (const std::exception& e) {
+        out << "  missing: " << e.what() << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace facepipe

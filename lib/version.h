@@ -1,0 +1,27 @@
+// version.h — what `facepipe --version` reports: our version, the libraries we
+// run on, the BLAS that actually serves dlib's matrix products, and the models.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace facepipe {
+
+std::string facepipe_version();
+
+// The shared library that provides cblas_sgemm in this process, plus OpenBLAS's
+// own configuration string when that library is OpenBLAS.
+struct BlasInfo {
+    std::string library;  // e.g. /lib/x86_64-linux-gnu/libopenblas.so.0
+    std::string config;   // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
+    bool is_openblas = false;
+};
+BlasInfo blas_in_use();
+
+// Limits OpenBLAS's own threads (no-op on other BLAS). Encode parallelises over
+// images, so nested BLAS threads only add contention.
+void set_blas_threads(int n);
+
+// Multi-line report for --version; never throws (missing models are reported).
+std::string version_report(const std::filesystem::path& models_dir);
+
+}  // namespace facepipe

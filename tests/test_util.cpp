@@ -1,0 +1,89 @@
+// Implementation of testutil.h plus tests of the small shared lib helpers
+// (error, hash, fsutil, types).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "testutil.h"
+#include "types.h"
+
+namespace fs = std::filesystem;
+
+namespace facepipe::test {
+
+TempDir::TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("facepipe-test-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+fs::path shared_data() {
+    if (const char* env = std::getenv("FACEPIPE_SHARED_DATA")) return env;
+    const fs::path p = fs::path(FACEPIPE_SOURCE_DIR).parent_path() / "shared" / "data";
+    std::error_code ec;
+    return fs::is_directory(p, ec) ? p : fs::path();
+}
+
+}  // namespace facepipe::test
+
+using namespace facepipe;
+
+TEST_CASE("sha256 matches the published test vector") {
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("sha256_file hashes the contents and names a missing file") {
+    test::TempDir dir;
+    const auto p = (dir / "abc.txt").string();
+    std::ofstream(p) << "abc";
+    CHECK(sha256_file(p) == sha256_hex("abc"));
+    CHECK_THROWS_WITH_AS(sha256_file((dir / "nope").string()),
+                         doctest::Contains("nope: cannot open"), Error);
+}
+
+TEST_CASE("write_file_atomic writes 0600 files and leaves no temporary behind") {
+    test::TempDir dir;
+    const auto p = (dir / "x.bin").string();
+    write_file_atomic(p, "first");
+    write_file_atomic(p, "second");
+    CHECK(read_file(p) == "second");
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    int entries = 0;
+    for (auto& e : fs::directory_iterator(dir.path())) (void)e, ++entries;
+    CHECK(entries == 1);
+}
+
+TEST_CASE("write_file_atomic into a missing folder fails with the path named") {
+    test::TempDir dir;
+    const auto p = (dir / "missing" / "x.bin").string();
+    CHECK_THROWS_WITH_AS(write_file_atomic(p, "x"), doctest::Contains("x.bin"), Error);
+}
+
+TEST_CASE("read_file refuses directories and files over the limit") {
+    test::TempDir dir;
+    CHECK_THROWS_AS(read_file(dir.path().string()), Error);
+    const auto p = (dir / "big").string();
+    std::ofstream(p) << std::string(100, 'x');
+    CHECK_THROWS_WITH_AS(read_file(p, 10), doctest::Contains("too large"), Error);
+}
+
+TEST_CASE("distance is Euclidean") {
+    Descriptor a{}, b{};
+    b[0] = 3.f;
+    b[1] = 4.f;
+    CHECK(distance(a, b) == doctest::Approx(5.0));
+}
