@@ -1,0 +1,39 @@
+// align.h — from a face box to the aligned 150x150 chip the network expects.
+//
+// dlib's 68-point shape predictor finds the landmarks inside the box, and
+// get_face_chip_details(shape, 150, 0.25) maps them onto the canonical face
+// layout the ResNet was trained on. Any difference here between training and
+// recognition silently costs accuracy, so this is the only place chips are made.
+#pragma once
+#include <dlib/image_processing/full_object_detection.h>
+#include <dlib/matrix.h>
+#include <dlib/pixel.h>
+#include <filesystem>
+#include <memory>
+#include <opencv2/core.hpp>
+
+#include "types.h"
+
+namespace facepipe {
+
+using Chip = dlib::matrix<dlib::rgb_pixel>;  // 150x150 RGB
+
+// Thread-safe once constructed: shape prediction is a const operation.
+class Aligner {
+public:
+    // Throws Error(path, cause) when the shape predictor cannot be loaded.
+    explicit Aligner(const std::filesystem::path& shape_predictor_file);
+    ~Aligner();
+
+    // Requires: bgr is CV_8UC3. The box may extend past the image edges.
+    dlib::full_object_detection landmarks(const cv::Mat& bgr, const Box& box) const;
+
+    // The aligned chip for these landmarks, cut from the same image.
+    static Chip chip(const cv::Mat& bgr, const dlib::full_object_detection& shape);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facepipe

@@ -1,0 +1,73 @@
+// recognizer.h — THE path from a picture to face descriptors.
+//
+//   image -> faces (detect.h) -> landmarks + 150x150 chip (align.h)
+//         -> 128-d descriptor (embed.h)
+//
+// encode, predict and live all call FaceAnalyzer::analyze, so training and
+// recognition can never differ in detector settings, chip size or padding.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "align.h"
+#include "detect.h"
+#include "embed.h"
+#include "models.h"
+#include "types.h"
+
+namespace facepipe {
+
+struct AnalyzerOptions {
+    DetectorOptions detector;
+    // A tight crop (a face filling the frame, like a 150x150 chip) gives HOG no
+    // margin to see the face outline. When nothing is found in an image no larger
+    // than this, it is padded on every side by half its size and searched again.
+    int pad_retry_max_side = 400;
+};
+
+struct Face {
+    Box box;                 // in the analysed image's pixels, clipped to it
+    double score = 0;        // detector confidence
+    Descriptor descriptor{};
+};
+
+// Milliseconds spent per stage, summed over calls (for the benchmark and reports).
+struct StageTimes {
+    double detect_ms = 0, landmarks_ms = 0, descriptor_ms = 0;
+    StageTimes& operator+=(const StageTimes& o);
+};
+
+// The loaded, read-only models, shared by every thread's analyzer.
+struct LoadedModels {
+    ModelFiles files;
+    std::shared_ptr<const Aligner> aligner;
+    std::shared_ptr<const Embedder> embedder_prototype;  // copied per analyzer
+    static std::shared_ptr<const LoadedModels> load(const ModelFiles& files);
+};
+
+// Not thread-safe: one per thread, all sharing one LoadedModels.
+class FaceAnalyzer {
+public:
+    FaceAnalyzer(std::shared_ptr<const LoadedModels> models, AnalyzerOptions options = {});
+
+    // Requires: bgr is CV_8UC3. Ensures: one Face per detected face, largest
+    // first. `max_faces` > 0 embeds only the largest max_faces faces (encode
+    // keeps one); `faces_found`, if given, receives the number detected.
+    std::vector<Face> analyze(const cv::Mat& bgr, int max_faces = 0, int* faces_found = nullptr);
+
+    const StageTimes& times() const { return times_; }
+    const std::string& model_id() const { return model_id_; }
+
+private:
+    std::vector<Detection> find_faces(const cv::Mat& bgr, cv::Mat& work, int& offset);
+
+    std::shared_ptr<const LoadedModels> models_;
+    AnalyzerOptions options_;
+    FaceDetector detector_;
+    Embedder embedder_;
+    std::string model_id_;
+    StageTimes times_;
+};
+
+}  // namespace facepipe
