@@ -80,3 +80,17 @@ std::vector<Face> FaceAnalyzer::analyze(const cv::Mat& bgr, int max_faces, int* 
 }
 
 }  // namespace facepipe
+
+namespace facepipe {
+
+std::vector<Face> FaceAnalyzer::analyze(const LoadedImage& image, int max_faces, int* faces_found) {
+    auto faces = analyze(image.bgr, max_faces, faces_found);
+    if (image.scale != 1.0)
+        for (auto& f : faces) {
+            f.box = Box{static_cast<int>(f.box.x * image.scale), static_cast<int>(f.box.y * image.scale),
+                        static_cast<int>(f.box.width * image.scale), static_cast<int>(f.box.height * image.scale)};
+        }
+    return faces;
+}
+
+}  // namespace facepipe

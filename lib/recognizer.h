@@ -13,6 +13,7 @@
 #include "align.h"
 #include "detect.h"
 #include "embed.h"
+#include "image.h"
 #include "models.h"
 #include "types.h"
 
@@ -55,6 +56,10 @@ public:
     // first. `max_faces` > 0 embeds only the largest max_faces faces (encode
     // keeps one); `faces_found`, if given, receives the number detected.
     std::vector<Face> analyze(const cv::Mat& bgr, int max_faces = 0, int* faces_found = nullptr);
+
+    // The same for a loaded file: boxes are mapped back to the full image when
+    // load_image had to decode it reduced.
+    std::vector<Face> analyze(const LoadedImage& image, int max_faces = 0, int* faces_found = nullptr);
 
     const StageTimes& times() const { return times_; }
     const std::string& model_id() const { return model_id_; }

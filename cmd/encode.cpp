@@ -1,0 +1,42 @@
+// facepipe encode — dataset images to encodings.bin (lib/encode.h).
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "encode.h"
+#include "options.h"
+
+namespace facepipe::cmd {
+
+void add_encode(CLI::App& app, Globals& g) {
+    auto* c = app.add_subcommand("encode",
+                                 "detect, align and embed every dataset image into encodings.bin (incremental)\n"
+                                 "  example: facepipe encode --dataset dataset --output encodings.bin");
+    static EncodeOptions o;
+    static bool originals_only = false;
+    c->add_option("-d,--dataset", o.dataset, "dataset folder: one sub-folder of photos per person")
+        ->capture_default_str()->envname("FACEPIPE_DATASET");
+    c->add_option("-o,--output", o.output, "encodings file to create or update")
+        ->capture_default_str()->envname("FACEPIPE_ENCODINGS");
+    c->add_option("-j,--threads", o.threads, "worker threads (0 = all cores)")->capture_default_str();
+    c->add_flag("--originals-only", originals_only, "skip the augmented/ copies");
+    c->add_flag("--rebuild", o.rebuild, "recompute everything, replacing an incompatible or unreadable output");
+    c->add_option("--checkpoint", o.checkpoint_seconds, "seconds between saves of partial results")
+        ->capture_default_str();
+    add_analyzer_flags(c, o.analyzer);
+    c->callback([&g] {
+        o.include_augmented = !originals_only;
+        const auto models = LoadedModels::load(locate_models(models_dir(g.models)));
+        ProgressBar bar("encode");
+        const EncodeSummary s = encode_dataset(o, models, bar.callback());
+        for (const auto& p : s.problems) spdlog::warn("{}", p);
+        std::cout << format_summary(s);
+        if (s.ok == 0) {
+            spdlog::error("{}: no usable face in any image", o.dataset.string());
+            g.exit_code = kPartial;
+        }
+    });
+}
+
+}  // namespace facepipe::cmd

@@ -1,0 +1,46 @@
+// facepipe train — encodings.bin to model.bin + labels.bin (lib/classifier.h).
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "classifier.h"
+#include "commands.h"
+#include "encodings.h"
+
+namespace facepipe::cmd {
+
+void add_train(CLI::App& app, Globals& g) {
+    auto* c = app.add_subcommand(
+        "train",
+        "build the KNN classifier and its unknown-threshold; report leave-one-out accuracy\n"
+        "  example: facepipe train --encodings encodings.bin --model model.bin --labels labels.bin");
+    static std::string encodings = "encodings.bin", model = "model.bin", labels = "labels.bin", vote = "per-person";
+    static TrainOptions o;
+    c->add_option("-e,--encodings", encodings, "input encodings file")->capture_default_str()->envname("FACEPIPE_ENCODINGS");
+    c->add_option("-m,--model", model, "output model file")->capture_default_str()->envname("FACEPIPE_MODEL");
+    c->add_option("-l,--labels", labels, "output labels file")->capture_default_str()->envname("FACEPIPE_LABELS");
+    c->add_option("-k", o.k, "neighbours for the knn vote (0 = round(sqrt(N)))")->capture_default_str()->check(CLI::NonNegativeNumber);
+    c->add_option("--vote", vote,
+                  "per-person: lowest mean distance over each person's nearest M photos (robust to people with few "
+                  "photos); knn: distance-weighted vote of the k nearest")
+        ->capture_default_str()->check(CLI::IsMember({"per-person", "knn"}));
+    c->add_option("--per-person-m", o.per_person_m, "M for --vote per-person")->capture_default_str()->check(CLI::Range(1, 100));
+    c->add_option("--threshold", o.threshold,
+                  "distance above which a face is unknown (default: calibrated from the training data)")
+        ->check(CLI::Range(0.05, 1.5));
+    c->add_option("--target-far", o.target_far, "false-accept rate the calibrated threshold aims for")
+        ->capture_default_str()->check(CLI::Range(0.0001, 0.5));
+    c->callback([&g] {
+        o.vote = parse_vote_mode(vote);
+        const EncodingsFile enc = read_encodings(encodings);
+        TrainReport report;
+        const TrainedModel m = train(enc, o, &report);
+        for (const auto& w : report.warnings) spdlog::warn("{}", w);
+        save_model(m, model, labels);
+        std::cout << format_train_report(report);
+        std::cout << "wrote " << model << " and " << labels << "\n";
+    });
+    (void)g;
+}
+
+}  // namespace facepipe::cmd

@@ -1,0 +1,219 @@
+#include "encode.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "dataset.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "version.h"
+
+namespace facepipe {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The records of the previous run, or none; refuses to mix models or drop a file it can't read.
+std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, const std::string& model_id) {
+    std::map<std::string, EncodingRecord> by_path;
+    std::error_code ec;
+    if (o.rebuild || !fs::exists(o.output, ec)) return by_path;
+    EncodingsFile old;
+    try {
+        old = read_encodings(o.output.string());
+        require_same_model(o.output.string(), old.model_id, model_id);
+    } catch (const Error& e) {
+        throw Error(e.subject(), e.cause() + " (use --rebuild to replace it)");
+    }
+    for (auto& r : old.records) by_path.emplace(r.path, std::move(r));
+    return by_path;
+}
+
+EncodingRecord skeleton(const DatasetImage& img) {
+    EncodingRecord r;
+    r.person = img.person;
+    r.path = img.rel_path;
+    r.source = img.source;
+    r.augmentation = img.augmentation;
+    return r;
+}
+
+// Worker-side: one image to one record. Never throws for bad input.
+struct Worker {
+    FaceAnalyzer analyzer;
+    const ImageLimits& limits;
+    double load_ms = 0;
+
+    EncodingRecord encode(const DatasetImage& img, const std::string& content_hash, const std::string& bytes) {
+        EncodingRecord r = skeleton(img);
+        r.content_hash = content_hash;
+        LoadedImage loaded;
+        const auto t0 = Clock::now();
+        try {
+            loaded = decode_image(bytes, img.abs.string(), limits);
+        } catch (const Error& e) {
+            r.status = EncodeStatus::unreadable;
+            r.note = e.cause();
+            return r;
+        }
+        load_ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        const auto faces = analyzer.analyze(loaded, 1, &r.faces_found);
+        if (faces.empty()) {
+            r.status = EncodeStatus::no_face;
+            r.note = "no face found";
+            return r;
+        }
+        r.box = faces.front().box;
+        r.descriptor = faces.front().descriptor;
+        if (r.faces_found > 1) r.note = std::to_string(r.faces_found) + " faces, kept the largest";
+        return r;
+    }
+};
+
+struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<EncodingRecord> done;  // produced, not yet merged
+    int finished_workers = 0;
+    std::atomic<size_t> next{0};
+};
+
+void write_store(const EncodeOptions& o, const std::string& model_id, const std::map<std::string, EncodingRecord>& recs) {
+    EncodingsFile f;
+    f.model_id = model_id;
+    f.records.reserve(recs.size());
+    for (const auto& [path, r] : recs) f.records.push_back(r);
+    write_encodings(o.output.string(), f);
+}
+
+void tally(EncodeSummary& s, const std::map<std::string, EncodingRecord>& recs) {
+    std::set<std::string> people;
+    for (const auto& [path, r] : recs) {
+        if (r.status == EncodeStatus::ok) ++s.ok, people.insert(r.person);
+        if (r.status == EncodeStatus::no_face) ++s.no_face;
+        if (r.status == EncodeStatus::unreadable) ++s.unreadable;
+        if (r.faces_found > 1) ++s.multi_face;
+        if (r.status != EncodeStatus::ok || r.faces_found > 1) s.problems.push_back(r.path + ": " + r.note);
+    }
+    s.people = static_cast<int>(people.size());
+}
+
+}  // namespace
+
+EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const LoadedModels> models,
+                             const ProgressCallback& progress) {
+    const auto start = Clock::now();
+    const std::string model_id = models->files.model_id();
+    const DatasetScan scan = scan_dataset(o.dataset, o.include_augmented);
+    for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+    auto records = previous_records(o, model_id);
+
+    EncodeSummary s;
+    s.images = static_cast<int>(scan.images.size());
+    std::set<std::string> present;
+    for (const auto& img : scan.images) present.insert(img.rel_path);
+    for (auto it = records.begin(); it != records.end();)
+        it = present.count(it->first) ? std::next(it) : (++s.pruned, records.erase(it));
+
+    const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    // Images are processed in parallel; nested BLAS threads would only contend.
+    if (threads > 1) set_blas_threads(1);
+    Shared sh;
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int i = 0; i < threads; ++i)
+        workers.push_back(std::make_unique<Worker>(Worker{FaceAnalyzer(models, o.analyzer), o.limits}));
+    std::atomic<int> reused{0};
+    auto run = [&](Worker& w) {
+        for (size_t i; (i = sh.next++) < scan.images.size();) {
+            const DatasetImage& img = scan.images[i];
+            EncodingRecord r;
+            try {
+                const std::string bytes = read_file(img.abs.string(), o.limits.max_file_bytes);
+                const std::string hash = sha256_hex(bytes);
+                const auto old = records.find(img.rel_path);  // read-only while workers run
+                if (old != records.end() && old->second.content_hash == hash) {
+                    r = old->second;
+                    ++reused;
+                } else {
+                    r = w.encode(img, hash, bytes);
+                }
+            } catch (const Error& e) {
+                r = skeleton(img);
+                r.status = EncodeStatus::unreadable;
+                r.note = e.cause();
+            }
+            std::lock_guard lock(sh.mu);
+            sh.done.push_back(std::move(r));
+            sh.cv.notify_one();
+        }
+        std::lock_guard lock(sh.mu);
+        ++sh.finished_workers;
+        sh.cv.notify_one();
+    };
+    std::vector<std::thread> pool;
+    for (auto& w : workers) pool.emplace_back(run, std::ref(*w));
+
+    // Merge results on this thread only, and save every checkpoint_seconds.
+    std::map<std::string, EncodingRecord> merged;
+    size_t received = 0;
+    auto last_save = Clock::now();
+    for (bool finished = false; !finished;) {
+        std::vector<EncodingRecord> batch;
+        {
+            std::unique_lock lock(sh.mu);
+            sh.cv.wait_for(lock, std::chrono::milliseconds(500),
+                           [&] { return !sh.done.empty() || sh.finished_workers == threads; });
+            batch.swap(sh.done);
+            finished = sh.finished_workers == threads && batch.empty();
+        }
+        for (auto& r : batch) merged[r.path] = std::move(r);
+        received += batch.size();
+        if (progress && !batch.empty()) progress(received, scan.images.size());
+        if (!batch.empty() && Clock::now() - last_save > std::chrono::duration<double>(o.checkpoint_seconds)) {
+            auto snapshot = records;  // previous results for images not reached yet
+            for (const auto& [p, r] : merged) snapshot[p] = r;
+            write_store(o, model_id, snapshot);
+            last_save = Clock::now();
+        }
+    }
+    for (auto& t : pool) t.join();
+
+    s.reused = reused;
+    s.encoded = static_cast<int>(merged.size()) - s.reused;
+    for (const auto& w : workers) {
+        s.load_ms += w->load_ms;
+        s.times += w->analyzer.times();
+    }
+    tally(s, merged);
+    write_store(o, model_id, merged);
+    s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return s;
+}
+
+std::string format_summary(const EncodeSummary& s) {
+    std::ostringstream out;
+    out << s.images << " images (" << s.encoded << " encoded, " << s.reused << " unchanged, " << s.pruned
+        << " pruned): " << s.ok << " faces of " << s.people << " people; " << s.no_face << " without a face, "
+        << s.unreadable << " unreadable, " << s.multi_face << " with several faces\n";
+    char line[256];
+    const double n = std::max(1, s.encoded);
+    std::snprintf(line, sizeof line,
+                  "%.1f s, %.1f images/s encoded; ms per encoded image: load %.1f, detect %.1f, landmarks %.1f, "
+                  "descriptor %.1f\n",
+                  s.seconds, s.seconds > 0 ? s.encoded / s.seconds : 0.0, s.load_ms / n, s.times.detect_ms / n,
+                  s.times.landmarks_ms / n, s.times.descriptor_ms / n);
+    out << line;
+    return out.str();
+}
+
+}  // namespace facepipe

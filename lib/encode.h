@@ -1,0 +1,56 @@
+// encode.h — `facepipe encode`: every dataset image to a descriptor, incrementally.
+//
+// For each image under dataset/<person>/ (originals and augmented/ copies) the
+// shared FaceAnalyzer finds the faces, keeps the largest, and stores its
+// descriptor in encodings.bin. Work is keyed by the file's SHA-256: unchanged
+// files are not recomputed, deleted files are pruned, and the store is
+// checkpointed atomically while running, so a crash loses at most the last
+// checkpoint interval of work.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "encodings.h"
+#include "image.h"
+#include "progress.h"
+#include "recognizer.h"
+
+namespace facepipe {
+
+struct EncodeOptions {
+    std::filesystem::path dataset = "dataset";
+    std::filesystem::path output = "encodings.bin";
+    int threads = 0;                  // 0 = all cores
+    bool include_augmented = true;
+    bool rebuild = false;             // ignore (and replace) an existing, incompatible or unreadable output
+    double checkpoint_seconds = 20;   // how often partial results are saved
+    AnalyzerOptions analyzer;
+    ImageLimits limits;
+};
+
+struct EncodeSummary {
+    int images = 0;      // images in the dataset
+    int reused = 0;      // unchanged since the last run
+    int encoded = 0;     // computed this run (with or without a face)
+    int ok = 0;          // records with a descriptor
+    int no_face = 0, unreadable = 0, multi_face = 0;
+    int pruned = 0;      // records of files no longer in the dataset
+    int people = 0;      // people with at least one descriptor
+    double seconds = 0;
+    double load_ms = 0;  // reading + decoding, summed over threads
+    StageTimes times;    // detect / landmarks / descriptor, summed over threads
+    std::vector<std::string> problems;  // one line each, "path: cause" (skips and multi-face notes)
+};
+
+// Requires: models loaded (LoadedModels::load). Throws Error when the dataset is
+// missing or the existing output is unreadable or from other models (unless
+// rebuild). Per-image problems never throw: they are recorded and summarised.
+EncodeSummary encode_dataset(const EncodeOptions& options, std::shared_ptr<const LoadedModels> models,
+                             const ProgressCallback& progress = {});
+
+// A multi-line human summary: counts, people, time, ms per stage, and problems.
+std::string format_summary(const EncodeSummary& s);
+
+}  // namespace facepipe

@@ -1,0 +1,176 @@
+#include "predict.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <set>
+
+#include "annotate.h"
+#include "encodings.h"
+#include "error.h"
+#include "fsutil.h"
+
+namespace facepipe {
+namespace fs = std::filesystem;
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::istream& in,
+                                       std::vector<ImageLabels>* missing) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& p) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<std::string> found;
+            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_regular_file(ec) && looks_like_image_path(it->path())) found.push_back(it->path().string());
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else if (fs::exists(p, ec)) {
+            out.push_back(p);
+        } else if (missing) {
+            ImageLabels r;
+            r.input = p;
+            r.error = "no such file or folder";
+            missing->push_back(r);
+        }
+    };
+    for (const auto& a : args) {
+        if (a != "-") {
+            add(a);
+            continue;
+        }
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty()) add(line);
+    }
+    return out;
+}
+
+Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
+                     PredictOptions options, const std::string& model_path)
+    : classifier_(std::move(classifier)), options_(std::move(options)), analyzer_(models, options_.analyzer) {
+    require_same_model(model_path, classifier_->model_id(), models->files.model_id());
+    if (!options_.annotate_dir.empty()) fs::create_directories(options_.annotate_dir);
+}
+
+ImageLabels Predictor::label_image(const std::string& path) {
+    ImageLabels r;
+    r.input = path;
+    LoadedImage img;
+    try {
+        img = load_image(path, options_.limits);
+    } catch (const Error& e) {
+        r.error = e.cause();
+        return r;
+    }
+    r.width = img.width;
+    r.height = img.height;
+    for (const Face& f : analyzer_.analyze(img))
+        r.faces.push_back(FaceLabel{f.box, classifier_->predict(f.descriptor, options_.tolerance)});
+    if (!options_.annotate_dir.empty()) write_annotated(img, r);
+    return r;
+}
+
+void Predictor::write_annotated(const LoadedImage& img, const ImageLabels& labels) {
+    cv::Mat canvas = img.bgr.clone();
+    for (const auto& f : labels.faces) {
+        Box b = f.box;  // full-image coordinates; the canvas may be the reduced decode
+        b = Box{static_cast<int>(b.x / img.scale), static_cast<int>(b.y / img.scale),
+                static_cast<int>(b.width / img.scale), static_cast<int>(b.height / img.scale)};
+        draw_face(canvas, b, f.prediction.name, f.prediction.distance, f.prediction.label >= 0);
+    }
+    // Same name as the input, as JPEG; inputs with the same file name overwrite each
+    // other only if they came from the same path.
+    fs::path out = options_.annotate_dir / fs::path(labels.input).filename();
+    out.replace_extension(".jpg");
+    std::vector<unsigned char> bytes;
+    cv::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
+    try {
+        write_file_atomic(out.string(), std::string(bytes.begin(), bytes.end()), 0644);
+    } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+    }
+}
+
+OutputFormat parse_output_format(const std::string& text) {
+    if (text == "table") return OutputFormat::table;
+    if (text == "csv") return OutputFormat::csv;
+    if (text == "jsonl") return OutputFormat::jsonl;
+    throw Error("--format", "unknown format '" + text + "' (table, csv, jsonl)");
+}
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+std::string fixed3(float v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+const char* status_of(const ImageLabels& r) { return !r.ok() ? "error" : r.faces.empty() ? "no_face" : "ok"; }
+
+}  // namespace
+
+ResultWriter::ResultWriter(std::ostream& out, OutputFormat format) : out_(out), format_(format) {
+    if (format_ == OutputFormat::csv) out_ << "file,status,face,x,y,width,height,label,distance,error\n";
+    if (format_ == OutputFormat::table) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%-40s %4s %-22s %-20s %8s\n", "FILE", "FACE", "BOX (x,y,w,h)", "LABEL", "DISTANCE");
+        out_ << line;
+    }
+}
+
+void ResultWriter::write(const ImageLabels& r) {
+    switch (format_) {
+        case OutputFormat::jsonl: {
+            nlohmann::json j = {{"file", r.input}, {"status", status_of(r)}, {"width", r.width}, {"height", r.height}};
+            j["faces"] = nlohmann::json::array();
+            for (const auto& f : r.faces)
+                j["faces"].push_back({{"box", {{"x", f.box.x}, {"y", f.box.y}, {"width", f.box.width}, {"height", f.box.height}}},
+                                      {"label", f.prediction.name},
+                                      {"known", f.prediction.label >= 0},
+                                      {"distance", std::round(f.prediction.distance * 1e4) / 1e4}});
+            j["error"] = r.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+            out_ << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            break;
+        }
+        case OutputFormat::csv:
+            if (r.faces.empty()) out_ << csv_field(r.input) << "," << status_of(r) << ",,,,,,,," << csv_field(r.error) << "\n";
+            for (size_t i = 0; i < r.faces.size(); ++i) {
+                const auto& f = r.faces[i];
+                out_ << csv_field(r.input) << ",ok," << i << "," << f.box.x << "," << f.box.y << "," << f.box.width << ","
+                     << f.box.height << "," << csv_field(f.prediction.name) << "," << fixed3(f.prediction.distance) << ",\n";
+            }
+            break;
+        case OutputFormat::table: {
+            char line[512];
+            if (r.faces.empty()) {
+                std::snprintf(line, sizeof line, "%-40s %4s %s\n", r.input.c_str(), "-",
+                              r.ok() ? "(no face found)" : ("error: " + r.error).c_str());
+                out_ << line;
+            }
+            for (size_t i = 0; i < r.faces.size(); ++i) {
+                const auto& f = r.faces[i];
+                const std::string box = std::to_string(f.box.x) + "," + std::to_string(f.box.y) + "," +
+                                        std::to_string(f.box.width) + "," + std::to_string(f.box.height);
+                std::snprintf(line, sizeof line, "%-40s %4zu %-22s %-20s %8s\n", r.input.c_str(), i, box.c_str(),
+                              f.prediction.name.c_str(), fixed3(f.prediction.distance).c_str());
+                out_ << line;
+            }
+            break;
+        }
+    }
+    out_.flush();
+}
+
+}  // namespace facepipe

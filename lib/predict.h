@@ -1,0 +1,76 @@
+// predict.h — `facepipe predict`: name every face in a list of images.
+//
+// Each image goes through the same FaceAnalyzer as encode, then each face's
+// descriptor through the trained Classifier. One bad image never stops a batch:
+// its error is recorded on its result.
+#pragma once
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classifier.h"
+#include "image.h"
+#include "recognizer.h"
+
+namespace facepipe {
+
+struct PredictOptions {
+    AnalyzerOptions analyzer;
+    ImageLimits limits;
+    float tolerance = -1.f;                 // > 0 overrides the model's threshold
+    std::filesystem::path annotate_dir;     // when set, annotated copies are written here
+};
+
+struct FaceLabel {
+    Box box;
+    Prediction prediction;
+};
+
+struct ImageLabels {
+    std::string input;              // as given
+    int width = 0, height = 0;
+    std::vector<FaceLabel> faces;   // largest first
+    std::string error;              // one-line cause when the image could not be processed
+    bool ok() const { return error.empty(); }
+};
+
+// Expands the command line's inputs: files as given, folders recursively (image
+// files only, sorted), and "-" as one path per line from `in`. Missing paths are
+// returned as results with an error rather than dropped.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::istream& in,
+                                       std::vector<ImageLabels>* missing);
+
+// Refuses (throws Error) when the classifier was trained on descriptors from
+// other models than those loaded.
+class Predictor {
+public:
+    Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
+              PredictOptions options, const std::string& model_path);
+    ImageLabels label_image(const std::string& path);
+    const StageTimes& times() const { return analyzer_.times(); }
+
+private:
+    void write_annotated(const LoadedImage& img, const ImageLabels& labels);
+
+    std::shared_ptr<const Classifier> classifier_;
+    PredictOptions options_;
+    FaceAnalyzer analyzer_;
+};
+
+enum class OutputFormat { table, csv, jsonl };
+OutputFormat parse_output_format(const std::string& text);
+
+// Streams results as they come: a header first (table, csv), then one image at a time.
+class ResultWriter {
+public:
+    ResultWriter(std::ostream& out, OutputFormat format);
+    void write(const ImageLabels& r);
+
+private:
+    std::ostream& out_;
+    OutputFormat format_;
+};
+
+}  // namespace facepipe
