@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         app.exit(e);
         return cmd::kUsage;
+    } catch (const ModelError& e) {
+        spdlog::error("{}", e.what());
+        return cmd::kUsage;
     } catch (const Error& e) {
         spdlog::error("{}", e.what());
         return g.exit_code == cmd::kOk ? cmd::kPartial : g.exit_code;

@@ -18,10 +18,10 @@ Aligner::Aligner(const std::filesystem::path& file) : impl_(std::make_unique<Imp
     try {
         dlib::deserialize(file.string()) >> impl_->predictor;
     } catch (const std::exception& e) {
-        throw Error(file.string(), std::string("cannot load shape predictor: ") + e.what());
+        throw ModelError(file.string(), std::string("cannot load shape predictor: ") + e.what());
     }
     if (impl_->predictor.num_parts() != 68)
-        throw Error(file.string(), "expected a 68-point shape predictor, found " +
+        throw ModelError(file.string(), "expected a 68-point shape predictor, found " +
                                        std::to_string(impl_->predictor.num_parts()) + " points");
 }
 

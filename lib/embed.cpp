@@ -13,7 +13,7 @@ Embedder::Embedder(const std::filesystem::path& file) : impl_(std::make_unique<I
     try {
         dlib::deserialize(file.string()) >> impl_->net;
     } catch (const std::exception& e) {
-        throw Error(file.string(), std::string("not a dlib face recognition ResNet: ") + e.what());
+        throw ModelError(file.string(), std::string("not a dlib face recognition ResNet: ") + e.what());
     }
 }
 

@@ -113,7 +113,7 @@ void tally(EncodeSummary& s, const std::map<std::string, EncodingRecord>& recs) 
 EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const LoadedModels> models,
                              const ProgressCallback& progress) {
     const auto start = Clock::now();
-    const std::string model_id = models->files.model_id();
+    const std::string model_id = models->files().model_id();
     const DatasetScan scan = scan_dataset(o.dataset, o.include_augmented);
     for (const auto& w : scan.warnings) spdlog::warn("{}", w);
     auto records = previous_records(o, model_id);

@@ -21,4 +21,11 @@ private:
     std::string cause_;
 };
 
+// A model file is missing, unreadable or incompatible: nothing can be computed.
+// The binary exits with 2 (not 1, which means "some inputs were bad").
+class ModelError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace facepipe

@@ -1,7 +1,9 @@
 #include "models.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -28,11 +30,11 @@ std::string verify_provenance(const fs::path& model, const std::string& sha) {
     try {
         prov = nlohmann::json::parse(read_file(prov_path.string(), 1 << 20));
         if (prov.at("sha256").get<std::string>() != sha)
-            throw Error(model.string(), "checksum " + sha + " differs from the one recorded in " +
+            throw ModelError(model.string(), "checksum " + sha + " differs from the one recorded in " +
                                             prov_path.filename().string() + "; re-run `facepipe models import`");
         return prov.at("origin").get<std::string>();
     } catch (const nlohmann::json::exception& e) {
-        throw Error(prov_path.string(), std::string("unreadable provenance file: ") + e.what());
+        throw ModelError(prov_path.string(), std::string("unreadable provenance file: ") + e.what());
     }
 }
 
@@ -59,15 +61,18 @@ ModelFiles locate_models(const fs::path& dir) {
     ModelFiles m;
     m.recognition = dir / kRecognitionModelFile;
     if (!fs::is_regular_file(m.recognition, ec))
-        throw Error(m.recognition.string(),
+        throw ModelError(m.recognition.string(),
                     "face recognition model not found; run scripts/setup.sh or `facepipe models import`, "
                     "or set --models / FACEPIPE_MODELS");
     m.landmarks = dir / kLandmarkModelFile;
     if (!fs::is_regular_file(m.landmarks, ec)) m.landmarks = kSystemLandmarkPath;
     if (!fs::is_regular_file(m.landmarks, ec))
-        throw Error(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
+        throw ModelError(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
+    const auto t0 = std::chrono::steady_clock::now();
     m.recognition_sha256 = sha256_file(m.recognition.string());
     m.landmarks_sha256 = sha256_file(m.landmarks.string());
+    spdlog::debug("model checksums: {:.0f} ms",
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     m.origin = verify_provenance(m.recognition, m.recognition_sha256);
     return m;
 }

@@ -52,7 +52,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
 Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
                      PredictOptions options, const std::string& model_path)
     : classifier_(std::move(classifier)), options_(std::move(options)), analyzer_(models, options_.analyzer) {
-    require_same_model(model_path, classifier_->model_id(), models->files.model_id());
+    require_same_model(model_path, classifier_->model_id(), models->files().model_id());
     if (!options_.annotate_dir.empty()) fs::create_directories(options_.annotate_dir);
 }
 
@@ -68,8 +68,12 @@ ImageLabels Predictor::label_image(const std::string& path) {
     }
     r.width = img.width;
     r.height = img.height;
+    const StageTimes before = analyzer_.times();
     for (const Face& f : analyzer_.analyze(img))
         r.faces.push_back(FaceLabel{f.box, classifier_->predict(f.descriptor, options_.tolerance)});
+    const StageTimes& t = analyzer_.times();
+    spdlog::debug("{}: detect {:.0f} ms, landmarks {:.0f} ms, descriptors {:.0f} ms", path, t.detect_ms - before.detect_ms,
+                  t.landmarks_ms - before.landmarks_ms, t.descriptor_ms - before.descriptor_ms);
     if (!options_.annotate_dir.empty()) write_annotated(img, r);
     return r;
 }

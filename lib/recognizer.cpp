@@ -1,5 +1,7 @@
 #include "recognizer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <opencv2/core.hpp>
 
@@ -27,10 +29,19 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
 }
 
 std::shared_ptr<const LoadedModels> LoadedModels::load(const ModelFiles& files) {
-    auto m = std::make_shared<LoadedModels>();
-    m->files = files;
-    m->aligner = std::make_shared<const Aligner>(files.landmarks);
-    m->embedder_prototype = std::make_shared<const Embedder>(files.recognition);
+    auto m = std::shared_ptr<LoadedModels>(new LoadedModels());
+    m->files_ = files;
+    const auto t0 = Clock::now();
+    m->aligner_ = std::async(std::launch::async, [path = files.landmarks, t0] {
+        auto a = std::make_shared<const Aligner>(path);
+        spdlog::debug("landmark model loaded after {:.0f} ms", ms_since(t0));
+        return a;
+    });
+    m->embedder_ = std::async(std::launch::async, [path = files.recognition, t0] {
+        auto e = std::make_shared<const Embedder>(path);
+        spdlog::debug("face ResNet loaded after {:.0f} ms", ms_since(t0));
+        return e;
+    });
     return m;
 }
 
@@ -38,8 +49,7 @@ FaceAnalyzer::FaceAnalyzer(std::shared_ptr<const LoadedModels> models, AnalyzerO
     : models_(std::move(models)),
       options_(options),
       detector_(options.detector),
-      embedder_(*models_->embedder_prototype),
-      model_id_(models_->files.model_id()) {}
+      model_id_(models_->files().model_id()) {}
 
 std::vector<Detection> FaceAnalyzer::find_faces(const cv::Mat& bgr, cv::Mat& work, int& offset) {
     work = bgr;
@@ -63,11 +73,12 @@ std::vector<Face> FaceAnalyzer::analyze(const cv::Mat& bgr, int max_faces, int* 
     t0 = Clock::now();
     std::vector<Chip> chips;
     chips.reserve(dets.size());
-    for (const auto& d : dets) chips.push_back(Aligner::chip(work, models_->aligner->landmarks(work, d.box)));
+    for (const auto& d : dets) chips.push_back(Aligner::chip(work, models_->aligner().landmarks(work, d.box)));
     times_.landmarks_ms += ms_since(t0);
 
     t0 = Clock::now();
-    const auto descriptors = embedder_.compute(chips);
+    if (!embedder_ && !chips.empty()) embedder_.emplace(models_->embedder_prototype());
+    const auto descriptors = chips.empty() ? std::vector<Descriptor>{} : embedder_->compute(chips);
     times_.descriptor_ms += ms_since(t0);
 
     std::vector<Face> faces(dets.size());

@@ -7,7 +7,9 @@
 // recognition can never differ in detector settings, chip size or padding.
 #pragma once
 #include <chrono>
+#include <future>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "align.h"
@@ -40,11 +42,21 @@ struct StageTimes {
 };
 
 // The loaded, read-only models, shared by every thread's analyzer.
-struct LoadedModels {
-    ModelFiles files;
-    std::shared_ptr<const Aligner> aligner;
-    std::shared_ptr<const Embedder> embedder_prototype;  // copied per analyzer
+// load() returns at once and reads the files on background threads (the
+// landmark model alone takes ~0.5 s to deserialize), so that decoding and face
+// detection overlap with it; the accessors wait, and rethrow a ModelError.
+class LoadedModels {
+public:
     static std::shared_ptr<const LoadedModels> load(const ModelFiles& files);
+    const ModelFiles& files() const { return files_; }
+    const Aligner& aligner() const { return *aligner_.get(); }
+    const Embedder& embedder_prototype() const { return *embedder_.get(); }  // copied per analyzer
+    void wait() const { aligner(); embedder_prototype(); }
+
+private:
+    ModelFiles files_;
+    std::shared_future<std::shared_ptr<const Aligner>> aligner_;
+    std::shared_future<std::shared_ptr<const Embedder>> embedder_;
 };
 
 // Not thread-safe: one per thread, all sharing one LoadedModels.
@@ -70,7 +82,7 @@ private:
     std::shared_ptr<const LoadedModels> models_;
     AnalyzerOptions options_;
     FaceDetector detector_;
-    Embedder embedder_;
+    std::optional<Embedder> embedder_;  // this thread's copy, made on first use
     std::string model_id_;
     StageTimes times_;
 };

@@ -32,7 +32,7 @@ std::vector<Chip> sample_chips(const LoadedModels& models, size_t per_photo = 0)
         auto dets = detector.detect(img);
         if (per_photo && dets.size() > per_photo) dets.resize(per_photo);
         for (const auto& d : dets)
-            chips.push_back(Aligner::chip(img, models.aligner->landmarks(img, d.box)));
+            chips.push_back(Aligner::chip(img, models.aligner().landmarks(img, d.box)));
     }
     return chips;
 }
@@ -64,8 +64,8 @@ std::vector<std::vector<float>> face_api_descriptors(const std::vector<fs::path>
 
 TEST_CASE("converted ResNet matches face-api's JavaScript forward pass within 1e-4") {
     const auto models = LoadedModels::load(locate_models(FACEPIPE_TEST_MODEL_DIR));
-    REQUIRE_MESSAGE(models->files.origin.find("face-api") != std::string::npos,
-                    "the test proves the converted model; models dir holds " << models->files.origin);
+    REQUIRE_MESSAGE(models->files().origin.find("face-api") != std::string::npos,
+                    "the test proves the converted model; models dir holds " << models->files().origin);
     // The JS forward pass takes ~2 s a chip: two faces of each photo are enough.
     const auto chips = sample_chips(*models, 2);
     REQUIRE(chips.size() >= 6);
@@ -76,7 +76,7 @@ TEST_CASE("converted ResNet matches face-api's JavaScript forward pass within 1e
         files.push_back(dir / ("chip" + std::to_string(i) + ".rgb"));
         write_rgb(chips[i], files.back());
     }
-    Embedder embedder(models->files.recognition);
+    Embedder embedder(models->files().recognition);
     const auto ours = embedder.compute(chips);
     const auto theirs = face_api_descriptors(files);
     REQUIRE(theirs.size() == ours.size());
@@ -98,7 +98,7 @@ TEST_CASE("descriptors: a face is near its mirror image, different people are fa
         dlib::flip_image_left_right(chips[i], flipped);
         chips.push_back(flipped);
     }
-    Embedder embedder(models->files.recognition);
+    Embedder embedder(models->files().recognition);
     const auto d = embedder.compute(chips);
     for (size_t i = 0; i < n; ++i) CHECK(distance(d[i], d[n + i]) < 0.4f);
     // The sample photos show different people (a few may repeat): most pairs must be > 0.6 apart.
