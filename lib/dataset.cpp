@@ -1,0 +1,215 @@
+#include "dataset.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "error.h"
+#include "image.h"
+
+namespace facepipe {
+namespace fs = std::filesystem;
+namespace {
+
+// Length of the UTF-8 sequence starting at s[i] and its code point, or 0 when
+// the sequence is invalid (truncated, overlong, surrogate, > U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i, char32_t* cp) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    char32_t v, min;
+    if (c < 0x80) return *cp = c, 1;
+    if ((c & 0xE0) == 0xC0) n = 2, v = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) n = 3, v = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) n = 4, v = c & 0x07, min = 0x10000;
+    else return 0;
+    if (i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        v = v << 6 | (cc & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return n;
+}
+
+bool refuse(std::string* why, const char* reason) {
+    if (why) *why = reason;
+    return false;
+}
+
+bool is_hidden(const fs::path& p) {
+    const std::string name = p.filename().string();
+    return !name.empty() && name[0] == '.';
+}
+
+bool is_lower_hex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+}
+
+bool is_op_name(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+}
+
+// Directory entries sorted by name, so that warnings come out in a stable order.
+std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
+    std::vector<fs::directory_entry> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e);
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+    return out;
+}
+
+struct PersonScan {
+    std::vector<DatasetImage> originals;
+    std::vector<DatasetImage> augmented;
+};
+
+void scan_augmented(const fs::path& dir, const std::string& person, PersonScan& ps,
+                    DatasetScan& scan) {
+    for (const auto& e : sorted_entries(dir)) {
+        const std::string file = e.path().filename().string();
+        const std::string rel = person + "/" + kAugmentedDir + "/" + file;
+        if (is_hidden(e.path())) continue;
+        if (!e.is_regular_file() || !looks_like_image_path(e.path())) {
+            spdlog::debug("{}: not an image file, ignored", rel);
+            continue;
+        }
+        const auto parsed = parse_augmented_name(file);
+        if (!parsed) {
+            scan.warnings.push_back(rel + ": not an augmented-copy name, skipped");
+            continue;
+        }
+        DatasetImage img{person, rel, person + "/" + parsed->original_filename, parsed->op,
+                         parsed->sha8, parsed->copy, e.path()};
+        ps.augmented.push_back(std::move(img));
+    }
+}
+
+PersonScan scan_person(const fs::path& dir, const std::string& person, bool include_augmented,
+                       DatasetScan& scan) {
+    PersonScan ps;
+    for (const auto& e : sorted_entries(dir)) {
+        const std::string file = e.path().filename().string();
+        const std::string rel = person + "/" + file;
+        if (is_hidden(e.path())) continue;
+        if (e.is_directory()) {
+            if (file == kAugmentedDir) {
+                if (include_augmented) scan_augmented(e.path(), person, ps, scan);
+            } else {
+                scan.warnings.push_back(rel + ": subfolder inside a person folder, skipped");
+            }
+        } else if (e.is_regular_file() && looks_like_image_path(e.path())) {
+            ps.originals.push_back(DatasetImage{person, rel, rel, "", "", -1, e.path()});
+        } else {
+            spdlog::debug("{}: not an image file, ignored", rel);
+        }
+    }
+    return ps;
+}
+
+// Keeps the augmented copies whose original is still there; warns about the rest.
+void add_person(PersonScan ps, DatasetScan& scan) {
+    std::set<std::string> originals;
+    for (const auto& img : ps.originals) originals.insert(img.rel_path);
+    for (auto& img : ps.augmented) {
+        if (originals.count(img.source))
+            scan.images.push_back(std::move(img));
+        else
+            scan.warnings.push_back(img.rel_path + ": its original " + img.source +
+                                    " is gone, skipped");
+    }
+    for (auto& img : ps.originals) scan.images.push_back(std::move(img));
+}
+
+}  // namespace
+
+bool is_safe_person_name(std::string_view name, std::string* why) {
+    if (name.empty()) return refuse(why, "empty name");
+    if (name.size() > 128) return refuse(why, "longer than 128 bytes");
+    if (name == "." || name == "..") return refuse(why, "'.' and '..' are not names");
+    if (name[0] == '.') return refuse(why, "starts with '.' (hidden)");
+    for (size_t i = 0; i < name.size();) {
+        char32_t cp = 0;
+        const size_t n = utf8_sequence(name, i, &cp);
+        if (n == 0) return refuse(why, "not valid UTF-8");
+        if (cp == '/' || cp == '\\') return refuse(why, "contains a path separator");
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
+            return refuse(why, "contains a control character");
+        i += n;
+    }
+    return true;
+}
+
+DatasetScan scan_dataset(const fs::path& root, bool include_augmented) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) throw Error(root.string(), "no such dataset folder");
+    DatasetScan scan;
+    try {
+        for (const auto& e : sorted_entries(root)) {
+            const std::string name = e.path().filename().string();
+            if (is_hidden(e.path())) continue;
+            std::string why;
+            if (e.is_directory()) {
+                if (!is_safe_person_name(name, &why)) {
+                    scan.warnings.push_back(name + ": unsafe person folder name (" + why + "), skipped");
+                    continue;
+                }
+                add_person(scan_person(e.path(), name, include_augmented, scan), scan);
+            } else if (looks_like_image_path(e.path())) {
+                scan.warnings.push_back(name + ": image outside any person folder, skipped");
+            } else {
+                spdlog::debug("{}: not an image file, ignored", name);
+            }
+        }
+    } catch (const fs::filesystem_error& e) {
+        throw Error(e.path1().string(), std::string("cannot list folder: ") + e.code().message());
+    }
+    std::sort(scan.images.begin(), scan.images.end(),
+              [](const auto& a, const auto& b) { return a.rel_path < b.rel_path; });
+    for (const auto& img : scan.images)
+        if (img.original() && (scan.people.empty() || scan.people.back() != img.person))
+            scan.people.push_back(img.person);
+    return scan;
+}
+
+std::string augmented_name(const std::string& original_filename, const std::string& original_sha256,
+                           int copy, const std::string& op) {
+    if (original_filename.empty()) throw std::invalid_argument("augmented_name: empty original filename");
+    if (original_sha256.size() < 8 || !is_lower_hex(std::string_view(original_sha256).substr(0, 8)))
+        throw std::invalid_argument("augmented_name: sha256 must start with 8 lower-case hex digits");
+    if (copy < 0 || copy > 99) throw std::invalid_argument("augmented_name: copy must be 0..99");
+    if (!is_op_name(op)) throw std::invalid_argument("augmented_name: bad op name '" + op + "'");
+    const char kk[3] = {char('0' + copy / 10), char('0' + copy % 10), 0};
+    return original_filename + "~" + original_sha256.substr(0, 8) + "~" + kk + "-" + op + ".jpg";
+}
+
+std::optional<AugmentedName> parse_augmented_name(std::string_view f) {
+    constexpr std::string_view ext = ".jpg";
+    if (f.size() <= ext.size() || f.substr(f.size() - ext.size()) != ext) return std::nullopt;
+    f.remove_suffix(ext.size());
+    const size_t t2 = f.rfind('~');  // before "kk-op"
+    if (t2 == std::string_view::npos || t2 < 10) return std::nullopt;
+    const std::string_view tail = f.substr(t2 + 1);
+    if (tail.size() < 4 || !isdigit(static_cast<unsigned char>(tail[0])) ||
+        !isdigit(static_cast<unsigned char>(tail[1])) || tail[2] != '-' || !is_op_name(tail.substr(3)))
+        return std::nullopt;
+    const std::string_view sha8 = f.substr(t2 - 8, 8);
+    if (f[t2 - 9] != '~' || !is_lower_hex(sha8)) return std::nullopt;
+    AugmentedName out;
+    out.original_filename = std::string(f.substr(0, t2 - 9));
+    out.sha8 = std::string(sha8);
+    out.copy = (tail[0] - '0') * 10 + (tail[1] - '0');
+    out.op = std::string(tail.substr(3));
+    return out;
+}
+
+}  // namespace facepipe

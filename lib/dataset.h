@@ -1,0 +1,84 @@
+// dataset.h — the on-disk layout of a face dataset, shared by augment, encode
+// and enroll so that they all see the same photos.
+//
+//   <root>/<person>/<photo>                 originals, never modified by facepipe
+//   <root>/<person>/augmented/<name>        copies made by `facepipe augment`, named
+//       <photo-filename>~<sha8>~<kk>-<op>.jpg
+//   where sha8 is the first 8 hex digits of the original's SHA-256 (so a changed
+//   original makes its old copies recognisably stale), kk the 2-digit copy index
+//   and op the augmentation op (see augment.h).
+//
+// Entries whose name starts with '.' are ignored everywhere.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace facepipe {
+
+// Name of the per-person subfolder holding augmented copies.
+inline constexpr const char* kAugmentedDir = "augmented";
+
+// is_safe_person_name(name, why)
+//   ensures: true when `name` may be used as a person label and folder name:
+//            non-empty, at most 128 bytes, valid UTF-8 (no overlongs or
+//            surrogates), no control characters (C0, DEL, C1), no '/' or '\\',
+//            not "." or "..", no leading '.'.
+//            When false and why != nullptr, *why holds a short reason.
+//   note:    no Unicode normalisation yet: "é" as one code point and as e + U+0301
+//            are different people. NFC-normalising belongs here when added.
+bool is_safe_person_name(std::string_view name, std::string* why = nullptr);
+
+struct DatasetImage {
+    std::string person;        // the folder name, a safe person name
+    std::string rel_path;      // '/'-separated, relative to the dataset root
+    std::string source;        // rel_path of the original (== rel_path for originals)
+    std::string augmentation;  // "" for originals, else the op name
+    std::string source_sha8;   // "" for originals, else the hash prefix in the name
+    int copy = -1;             // -1 for originals, else the copy index
+    std::filesystem::path abs; // root / rel_path
+    bool original() const { return augmentation.empty(); }
+};
+
+struct DatasetScan {
+    std::vector<DatasetImage> images;   // sorted by rel_path (byte order): deterministic
+    std::vector<std::string> warnings;  // one line each, "<path>: <what was skipped and why>"
+    std::vector<std::string> people;    // sorted; people with at least one original
+};
+
+// scan_dataset(root, include_augmented)
+//   ensures: lists the image files (by extension, see looks_like_image_path) of
+//            every person folder; augmented copies only when include_augmented.
+//            Skipped with a warning: unsafe person folder names, image files
+//            outside a person folder, other subfolders of a person, files in
+//            augmented/ whose name does not parse, and augmented copies whose
+//            original is gone. Non-image files are skipped silently (debug log).
+//            It does not read file contents: a copy of an original that has since
+//            changed is listed; compare source_sha8 to the original's hash to
+//            tell (`facepipe augment` prunes such copies).
+//   throws:  Error(root, "no such dataset folder") when root is not a folder.
+DatasetScan scan_dataset(const std::filesystem::path& root, bool include_augmented = true);
+
+// The parts of an augmented file's name.
+struct AugmentedName {
+    std::string original_filename;
+    std::string sha8;  // 8 lower-case hex digits
+    int copy = 0;      // 0..99
+    std::string op;    // [a-z0-9_]+
+};
+
+// augmented_name(original_filename, original_sha256, copy, op)
+//   requires: original_sha256 has at least 8 hex digits, 0 <= copy <= 99, op is
+//             non-empty [a-z0-9_]; otherwise throws std::invalid_argument.
+//   ensures:  returns "<original_filename>~<sha8>~<kk>-<op>.jpg", and
+//             parse_augmented_name() of it gives the parts back.
+std::string augmented_name(const std::string& original_filename, const std::string& original_sha256,
+                           int copy, const std::string& op);
+
+// The inverse of augmented_name; nullopt when `filename` is not such a name.
+// Parses from the right, so original filenames may themselves contain '~'.
+std::optional<AugmentedName> parse_augmented_name(std::string_view filename);
+
+}  // namespace facepipe

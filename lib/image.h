@@ -1,0 +1,55 @@
+// image.h — the one way facepipe turns a file into pixels.
+//
+// Every stage (augment, encode, enroll, identify) loads photos through here, so
+// that they all agree on orientation, colour layout, limits and error messages.
+#pragma once
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace facepipe {
+
+// Guards against hostile or mistaken inputs (decompression bombs, a 2 GB TIFF).
+struct ImageLimits {
+    std::uint64_t max_file_bytes = 256ull << 20;  // 256 MiB of encoded bytes
+    std::uint64_t max_pixels = 60'000'000;        // decoded pixels (~180 MB as BGR)
+};
+
+struct LoadedImage {
+    cv::Mat bgr;           // CV_8UC3, EXIF orientation already applied (upright)
+    int width = 0;         // of the full upright image, before any reduction
+    int height = 0;
+    double scale = 1.0;    // full-size coords = decoded coords * scale; 1 unless reduced
+    std::string sha256;    // lower-case hex SHA-256 of the file bytes
+};
+
+// decode_image(bytes, name_for_errors, limits)
+//   requires: nothing (any bytes are acceptable input).
+//   ensures:  returns the image as 8-bit BGR, upright per its EXIF orientation.
+//             16-bit, grey, RGBA (alpha dropped) and CMYK inputs are converted.
+//             The format is decided by the content, never by the name.
+//             If width*height > limits.max_pixels: a JPEG is decoded at 1/2,
+//             1/4 or 1/8 size (the smallest reduction that fits) and scale says
+//             so; any other format is refused. The size is read from the header
+//             BEFORE decoding (JPEG, PNG, WebP), so a bomb never allocates.
+//   throws:   Error(name_for_errors, cause) with a one-line cause, e.g.
+//             "empty file", "not a recognised image format", "truncated JPEG",
+//             "truncated PNG", "image is 20000x20000 (400 MP), over the 60 MP limit".
+LoadedImage decode_image(const std::string& bytes, const std::string& name_for_errors,
+                         const ImageLimits& limits = {});
+
+// load_image(path, limits)
+//   ensures: reads the file once (at most limits.max_file_bytes) and returns
+//            decode_image(bytes, path, limits). Any path the OS accepts works
+//            (spaces, non-ASCII UTF-8).
+//   throws:  Error(path, cause) when the file cannot be read or decoded.
+LoadedImage load_image(const std::string& path, const ImageLimits& limits = {});
+
+// True when the extension is one facepipe treats as a photo in folder walks:
+// jpg jpeg png bmp webp tif tiff pgm ppm (case-insensitive). Says nothing about
+// the content, which decode_image judges on its own.
+bool looks_like_image_path(const std::filesystem::path& path);
+
+}  // namespace facepipe

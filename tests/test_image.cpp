@@ -1,0 +1,259 @@
+// Tests of lib/image.h: decoding, orientation, limits and the one-line errors.
+// Every fixture is generated here into a TempDir.
+#include <doctest/doctest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "image.h"
+#include "testutil.h"
+
+namespace fs = std::filesystem;
+using namespace facepipe;
+
+namespace {
+
+// Left half blue-ish, right half red-ish, so orientation and colour are checkable.
+cv::Mat two_tone(int w, int h) {
+    cv::Mat m(h, w, CV_8UC3, cv::Scalar(200, 60, 20));
+    m(cv::Rect(w / 2, 0, w - w / 2, h)).setTo(cv::Scalar(20, 60, 200));
+    return m;
+}
+
+std::string encode(const cv::Mat& m, const std::string& ext) {
+    std::vector<uchar> buf;
+    REQUIRE(cv::imencode(ext, m, buf));
+    return std::string(buf.begin(), buf.end());
+}
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+    std::ofstream(p, std::ios::binary) << bytes;
+}
+
+// Inserts an EXIF APP1 segment holding only the orientation tag right after SOI.
+std::string with_exif_orientation(std::string jpeg, int orientation) {
+    const std::string tiff = std::string("MM\0\x2A\0\0\0\x08", 8)           // big-endian, IFD0 at 8
+                             + std::string("\0\x01", 2)                     // one entry
+                             + std::string("\x01\x12\0\x03\0\0\0\x01", 8)   // 0x0112 SHORT x1
+                             + std::string(1, '\0') + char(orientation) + std::string(2, '\0')
+                             + std::string(4, '\0');                        // no next IFD
+    const std::string payload = std::string("Exif\0\0", 6) + tiff;
+    const size_t len = payload.size() + 2;
+    jpeg.insert(2, std::string("\xFF\xE1") + char(len >> 8) + char(len & 0xFF) + payload);
+    return jpeg;
+}
+
+std::uint32_t crc32(const std::string& s) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char b : s) {
+        c ^= b;
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+std::string be32(std::uint32_t v) {
+    return {char(v >> 24), char(v >> 16 & 0xFF), char(v >> 8 & 0xFF), char(v & 0xFF)};
+}
+
+std::string png_chunk(const std::string& type, const std::string& data) {
+    return be32(std::uint32_t(data.size())) + type + data + be32(crc32(type + data));
+}
+
+bool have_convert() { return std::system("convert -version >/dev/null 2>&1") == 0; }
+
+cv::Vec3b centre_of(const cv::Mat& m) { return m.at<cv::Vec3b>(m.rows / 2, m.cols / 2); }
+
+}  // namespace
+
+TEST_CASE("load_image returns upright 8-bit BGR with the file's sha256") {
+    test::TempDir dir;
+    const auto p = (dir / "a.png").string();
+    const std::string bytes = encode(two_tone(40, 20), ".png");
+    write_bytes(p, bytes);
+    const LoadedImage img = load_image(p);
+    CHECK(img.bgr.type() == CV_8UC3);
+    CHECK(img.width == 40);
+    CHECK(img.height == 20);
+    CHECK(img.scale == 1.0);
+    CHECK(img.sha256 == sha256_hex(bytes));
+    CHECK(img.bgr.at<cv::Vec3b>(10, 5) == cv::Vec3b(200, 60, 20));
+    CHECK(img.bgr.at<cv::Vec3b>(10, 35) == cv::Vec3b(20, 60, 200));
+}
+
+TEST_CASE("OpenCV's imdecode applies EXIF orientation 6 (rotate 90 clockwise)") {
+    const std::string plain = encode(two_tone(40, 20), ".jpg");
+    const LoadedImage img = decode_image(with_exif_orientation(plain, 6), "exif6.jpg");
+    CHECK(img.bgr.cols == 20);
+    CHECK(img.bgr.rows == 40);
+    CHECK(img.width == 20);
+    CHECK(img.height == 40);
+    // The left (blue) half ends up on top after a clockwise turn.
+    const cv::Vec3b top = img.bgr.at<cv::Vec3b>(5, 10), bottom = img.bgr.at<cv::Vec3b>(35, 10);
+    CHECK(top[0] > top[2]);
+    CHECK(bottom[2] > bottom[0]);
+    // Orientation 1 leaves it as is.
+    CHECK(decode_image(with_exif_orientation(plain, 1), "exif1.jpg").bgr.cols == 40);
+}
+
+TEST_CASE("bad files fail with one-line errors naming the file") {
+    test::TempDir dir;
+    SUBCASE("zero bytes") {
+        write_bytes(dir / "empty.jpg", "");
+        CHECK_THROWS_WITH_AS(load_image((dir / "empty.jpg").string()),
+                             doctest::Contains("empty.jpg: empty file"), Error);
+    }
+    SUBCASE("text named .jpg") {
+        write_bytes(dir / "notes.jpg", "hello, this is not a photo\n");
+        CHECK_THROWS_WITH_AS(load_image((dir / "notes.jpg").string()),
+                             doctest::Contains("notes.jpg: not a recognised image format"), Error);
+    }
+    SUBCASE("truncated JPEG (no end marker)") {
+        // Noise, so that the cut lands in scan data: libjpeg would pad it with grey.
+        cv::Mat noisy(256, 256, CV_8UC3);
+        cv::randu(noisy, 0, 255);
+        const std::string jpg = encode(noisy, ".jpg");
+        write_bytes(dir / "cut.jpg", jpg.substr(0, jpg.size() * 2 / 3));
+        CHECK_THROWS_WITH_AS(load_image((dir / "cut.jpg").string()),
+                             doctest::Contains("cut.jpg: truncated JPEG"), Error);
+        CHECK_THROWS_WITH_AS(decode_image(jpg.substr(0, 10), "head.jpg"),
+                             doctest::Contains("truncated JPEG"), Error);
+    }
+    SUBCASE("truncated PNG (no IEND)") {
+        const std::string png = encode(two_tone(64, 64), ".png");
+        CHECK_THROWS_WITH_AS(decode_image(png.substr(0, png.size() - 12), "noend.png"),
+                             doctest::Contains("noend.png: truncated PNG"), Error);
+        CHECK_THROWS_WITH_AS(decode_image(png.substr(0, png.size() / 2), "half.png"),
+                             doctest::Contains("truncated PNG"), Error);
+    }
+    SUBCASE("missing file") {
+        CHECK_THROWS_WITH_AS(load_image((dir / "nope.jpg").string()),
+                             doctest::Contains("nope.jpg: cannot open"), Error);
+    }
+    SUBCASE("over the file size limit") {
+        write_bytes(dir / "big.png", encode(two_tone(64, 64), ".png"));
+        ImageLimits limits;
+        limits.max_file_bytes = 10;
+        CHECK_THROWS_WITH_AS(load_image((dir / "big.png").string(), limits),
+                             doctest::Contains("too large"), Error);
+    }
+}
+
+TEST_CASE("content decides the format, not the extension: WebP named .jpg") {
+    test::TempDir dir;
+    write_bytes(dir / "really_webp.jpg", encode(two_tone(40, 20), ".webp"));
+    const LoadedImage img = load_image((dir / "really_webp.jpg").string());
+    CHECK(img.width == 40);
+    CHECK(img.height == 20);
+    CHECK(img.bgr.at<cv::Vec3b>(10, 35)[2] > 150);
+}
+
+TEST_CASE("16-bit, RGBA and grayscale PNGs decode to 8-bit BGR") {
+    SUBCASE("16-bit") {
+        cv::Mat m16(20, 30, CV_16UC3, cv::Scalar(1000, 30000, 65535));
+        const LoadedImage img = decode_image(encode(m16, ".png"), "deep.png");
+        CHECK(img.bgr.type() == CV_8UC3);
+        const cv::Vec3b px = centre_of(img.bgr);
+        CHECK(px[0] == 1000 / 256);
+        CHECK(px[1] == 30000 / 256);
+        CHECK(px[2] == 255);
+    }
+    SUBCASE("RGBA") {
+        cv::Mat m4(20, 30, CV_8UC4, cv::Scalar(10, 20, 30, 128));
+        const LoadedImage img = decode_image(encode(m4, ".png"), "alpha.png");
+        CHECK(img.bgr.type() == CV_8UC3);
+        CHECK(centre_of(img.bgr) == cv::Vec3b(10, 20, 30));
+    }
+    SUBCASE("grayscale") {
+        cv::Mat g(20, 30, CV_8UC1, cv::Scalar(77));
+        const LoadedImage img = decode_image(encode(g, ".png"), "grey.png");
+        CHECK(img.bgr.type() == CV_8UC3);
+        CHECK(centre_of(img.bgr) == cv::Vec3b(77, 77, 77));
+    }
+}
+
+TEST_CASE("a CMYK JPEG decodes to sensible BGR colours") {
+    if (!have_convert()) {
+        MESSAGE("skipped: ImageMagick `convert` is not installed");
+        return;
+    }
+    test::TempDir dir;
+    const cv::Mat rgb = two_tone(64, 32);
+    write_bytes(dir / "rgb.jpg", encode(rgb, ".jpg"));
+    const std::string cmd = "convert '" + (dir / "rgb.jpg").string() + "' -colorspace CMYK '" +
+                            (dir / "cmyk.jpg").string() + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const std::string bytes = read_file((dir / "cmyk.jpg").string());
+    // The SOF0 header must say 4 components, or the test proves nothing.
+    const size_t sof = bytes.find("\xFF\xC0");
+    REQUIRE(sof != std::string::npos);
+    REQUIRE(static_cast<unsigned char>(bytes[sof + 9]) == 4);
+    const LoadedImage img = decode_image(bytes, "cmyk.jpg");
+    REQUIRE(img.bgr.type() == CV_8UC3);
+    const cv::Vec3b left = img.bgr.at<cv::Vec3b>(16, 8), right = img.bgr.at<cv::Vec3b>(16, 56);
+    for (int c = 0; c < 3; ++c) {
+        CHECK(std::abs(left[c] - rgb.at<cv::Vec3b>(16, 8)[c]) < 30);
+        CHECK(std::abs(right[c] - rgb.at<cv::Vec3b>(16, 56)[c]) < 30);
+    }
+}
+
+TEST_CASE("a PNG claiming 20000x20000 is refused from its header, before decoding") {
+    std::string ihdr = be32(20000) + be32(20000) + std::string("\x08\x02\0\0\0", 5);
+    const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
+                            png_chunk("IDAT", "") + png_chunk("IEND", "");
+    CHECK_THROWS_WITH_AS(decode_image(png, "bomb.png"),
+                         "bomb.png: image is 20000x20000 (400 MP), over the 60 MP limit", Error);
+}
+
+TEST_CASE("over-limit WebP is refused; over-limit JPEG is reduced, or refused past 1/8") {
+    ImageLimits small;
+    small.max_pixels = 300;
+    CHECK_THROWS_WITH_AS(decode_image(encode(two_tone(40, 20), ".webp"), "w.webp", small),
+                         "w.webp: image is 40x20 (800 pixels), over the 300 pixels limit", Error);
+    const LoadedImage half = decode_image(encode(two_tone(40, 20), ".jpg"), "j.jpg", small);
+    CHECK(half.bgr.cols == 20);
+    CHECK(half.bgr.rows == 10);
+    CHECK(half.scale == 2.0);
+    CHECK(half.width == 40);
+    CHECK(half.height == 20);
+    small.max_pixels = 10;  // 1/8 gives 5x3 = 15 pixels: still too many
+    CHECK_THROWS_WITH_AS(decode_image(encode(two_tone(40, 20), ".jpg"), "j.jpg", small),
+                         doctest::Contains("j.jpg: image is 40x20"), Error);
+}
+
+TEST_CASE("a 9000x8000 JPEG is decoded at half size, still EXIF-upright") {
+    std::string jpg;
+    {
+        cv::Mat big(8000, 9000, CV_8UC3, cv::Scalar(90, 120, 150));
+        jpg = encode(big, ".jpg");
+    }
+    const LoadedImage img = decode_image(with_exif_orientation(jpg, 6), "big.jpg");
+    CHECK(img.scale == 2.0);
+    CHECK(img.bgr.cols == 4000);  // turned: 8000 wide / 2
+    CHECK(img.bgr.rows == 4500);
+    CHECK(img.width == 8000);
+    CHECK(img.height == 9000);
+}
+
+TEST_CASE("paths with spaces and non-ASCII characters load") {
+    test::TempDir dir;
+    const fs::path sub = dir / "Zoë Ünïcode folder";
+    fs::create_directories(sub);
+    const fs::path p = sub / "photo 1 ✓ 李.jpg";
+    write_bytes(p, encode(two_tone(40, 20), ".jpg"));
+    CHECK(load_image(p.string()).width == 40);
+}
+
+TEST_CASE("looks_like_image_path goes by extension, case-insensitively") {
+    for (const char* ok : {"a.jpg", "a.JPEG", "b.png", "c.Bmp", "d.webp", "e.tif", "f.TIFF",
+                           "g.pgm", "h.ppm", "dir.x/zoë.JpG"})
+        CHECK_MESSAGE(looks_like_image_path(ok), ok);
+    for (const char* no : {"a.txt", "jpg", "a.jpg.tmp", "a.gif", "noext", ".jpg.swp"})
+        CHECK_MESSAGE(!looks_like_image_path(no), no);
+}
