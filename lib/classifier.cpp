@@ -1,0 +1,537 @@
+#include "classifier.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+#include "container.h"
+#include "error.h"
+#include "hash.h"
+
+namespace facepipe {
+namespace {
+
+constexpr char kModelMagic[] = "FPMODEL\0";  // 7 letters + NUL = 8 bytes
+constexpr char kLabelsMagic[] = "FPLABELS";
+constexpr std::uint32_t kModelVersion = 1;
+constexpr std::uint32_t kLabelsVersion = 1;
+constexpr std::size_t kRowBytes = 4 + 4 + kDescriptorDim * sizeof(float);
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+std::string_view model_magic() { return std::string_view(kModelMagic, 8); }
+std::string_view labels_magic() { return std::string_view(kLabelsMagic, 8); }
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+// ---- search -------------------------------------------------------------------
+
+// Euclidean distance from q to every gallery row. Eight independent partial
+// sums: a single running sum is a serial chain the compiler may not reorder
+// (no -ffast-math), while eight lanes map onto SIMD registers, ~10x faster.
+void distances(const float* q, const TrainedModel& m, std::vector<float>& out) {
+    constexpr int kLanes = 8;
+    static_assert(kDescriptorDim % kLanes == 0);
+    const std::size_t n = m.rows();
+    out.resize(n);
+    const float* row = m.descriptors.data();
+    for (std::size_t i = 0; i < n; ++i, row += kDescriptorDim) {
+        float acc[kLanes] = {};
+        for (int j = 0; j < kDescriptorDim; j += kLanes)
+            for (int l = 0; l < kLanes; ++l) {
+                const float d = q[j + l] - row[j + l];
+                acc[l] += d * d;
+            }
+        float s = 0.f;
+        for (float a : acc) s += a;
+        out[i] = std::sqrt(s);
+    }
+}
+
+struct Decision {
+    int label = -1;
+    float nearest = kInf;  // distance to the chosen person's nearest row
+};
+
+// Prefers a over b: better score, then nearer nearest row, then lower label.
+bool better(double score_a, float near_a, int a, double score_b, float near_b, int b) {
+    if (score_a != score_b) return score_a < score_b;
+    if (near_a != near_b) return near_a < near_b;
+    return a < b;
+}
+
+// Rows with sources[i] == exclude_source are ignored (leave-one-out); -1 ignores none.
+Decision decide_per_person(const std::vector<float>& d, const TrainedModel& m, int exclude_source) {
+    const std::size_t people = m.names.size(), mm = static_cast<std::size_t>(m.per_person_m);
+    std::vector<float> best(people * mm, kInf);  // per person, its mm smallest distances, ascending
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        if (m.sources[i] == exclude_source) continue;
+        float* b = &best[static_cast<std::size_t>(m.labels[i]) * mm];
+        if (d[i] >= b[mm - 1]) continue;
+        std::size_t j = mm - 1;
+        for (; j > 0 && b[j - 1] > d[i]; --j) b[j] = b[j - 1];
+        b[j] = d[i];
+    }
+    Decision out;
+    double out_mean = kInf;
+    for (std::size_t p = 0; p < people; ++p) {
+        const float* b = &best[p * mm];
+        if (b[0] == kInf) continue;  // no rows left for this person
+        double sum = 0;
+        std::size_t n = 0;
+        for (; n < mm && b[n] != kInf; ++n) sum += b[n];
+        const double mean = sum / n;
+        if (out.label < 0 || better(mean, b[0], int(p), out_mean, out.nearest, out.label)) {
+            out = {int(p), b[0]};
+            out_mean = mean;
+        }
+    }
+    return out;
+}
+
+Decision decide_knn(const std::vector<float>& d, const TrainedModel& m, int exclude_source) {
+    std::vector<std::pair<float, std::int32_t>> cand;
+    cand.reserve(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i)
+        if (m.sources[i] != exclude_source) cand.emplace_back(d[i], m.labels[i]);
+    const std::size_t k = std::min(cand.size(), static_cast<std::size_t>(m.k));
+    std::nth_element(cand.begin(), cand.begin() + k, cand.end());  // no-op when k == size
+    std::map<int, std::pair<double, float>> votes;                 // label -> (weight, nearest)
+    for (std::size_t i = 0; i < k; ++i) {
+        auto& v = votes.try_emplace(cand[i].second, 0.0, kInf).first->second;
+        v.first += 1.0 / std::max(cand[i].first, 1e-6f);
+        v.second = std::min(v.second, cand[i].first);
+    }
+    Decision out;
+    double out_weight = 0;
+    for (const auto& [label, v] : votes)  // heavier wins: compare negated weights
+        if (out.label < 0 || better(-v.first, v.second, label, -out_weight, out.nearest, out.label)) {
+            out = {label, v.second};
+            out_weight = v.first;
+        }
+    return out;
+}
+
+Decision decide(const std::vector<float>& d, const TrainedModel& m, VoteMode mode, int exclude_source) {
+    return mode == VoteMode::knn ? decide_knn(d, m, exclude_source) : decide_per_person(d, m, exclude_source);
+}
+
+// Runs body(i) for i in [0, n) on all cores; the bodies write disjoint slots.
+template <class F>
+void parallel_for(std::size_t n, F body) {
+    const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 16));
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i; (i = next++) < n;) body(i);
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads && t < n; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+}
+
+// ---- validation -----------------------------------------------------------------
+
+bool has_control_chars(const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; });
+}
+
+std::string check_model(const TrainedModel& m) {
+    const std::size_t rows = m.rows();
+    if (rows == 0) return "empty gallery";
+    if (m.sources.size() != rows || m.descriptors.size() != rows * kDescriptorDim)
+        return "gallery arrays have inconsistent lengths";
+    if (m.names.empty()) return "no labels";
+    std::set<std::string> unique;
+    for (const auto& n : m.names) {
+        if (n.empty() || n.size() > kMaxPayloadString || has_control_chars(n)) return "bad label name";
+        if (!unique.insert(n).second) return "duplicate label name '" + n + "'";
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (m.labels[i] < 0 || std::size_t(m.labels[i]) >= m.names.size())
+            return "row " + std::to_string(i) + " has label " + std::to_string(m.labels[i]) + " out of range";
+        if (m.sources[i] < 0 || std::size_t(m.sources[i]) >= m.source_paths.size())
+            return "row " + std::to_string(i) + " has source " + std::to_string(m.sources[i]) + " out of range";
+    }
+    if (!std::all_of(m.descriptors.begin(), m.descriptors.end(), [](float v) { return std::isfinite(v); }))
+        return "descriptor has a non-finite value";
+    if (m.k < 1) return "k must be at least 1";
+    if (m.per_person_m < 1) return "per-person m must be at least 1";
+    if (m.vote != VoteMode::per_person && m.vote != VoteMode::knn) return "unknown vote mode";
+    if (!std::isfinite(m.threshold) || m.threshold <= 0.f || m.threshold > 2.f)
+        return "threshold " + fmt("%g", m.threshold) + " is not in (0, 2]";
+    if (m.training_id.empty()) return "missing training id";
+    return "";
+}
+
+void check_options(const TrainOptions& o) {
+    const std::string subject = "train options";
+    if (o.k < 0) throw Error(subject, "k must be 0 (auto) or positive");
+    if (o.per_person_m < 1) throw Error(subject, "per-person m must be at least 1");
+    if (!(o.target_far > 0.0 && o.target_far < 1.0)) throw Error(subject, "target false-accept rate must be in (0, 1)");
+    if (!std::isfinite(o.threshold) || o.threshold > 2.f) throw Error(subject, "threshold must be at most 2");
+    if (o.vote != VoteMode::per_person && o.vote != VoteMode::knn) throw Error(subject, "unknown vote mode");
+}
+
+// ---- serialisation ----------------------------------------------------------------
+
+// Everything in model.bin but the training id, in file order.
+void write_model_body(PayloadWriter& w, const TrainedModel& m) {
+    w.str(m.model_id);
+    w.u32(static_cast<std::uint32_t>(m.k));
+    w.u8(static_cast<std::uint8_t>(m.vote));
+    w.u32(static_cast<std::uint32_t>(m.per_person_m));
+    w.f32(m.threshold);
+    w.str(m.threshold_source);
+    w.u32(static_cast<std::uint32_t>(m.names.size()));
+    w.count(m.source_paths.size());
+    for (const auto& s : m.source_paths) w.str(s);
+    w.count(m.rows());
+    for (std::size_t i = 0; i < m.rows(); ++i) {
+        w.i32(m.labels[i]);
+        w.i32(m.sources[i]);
+        w.floats(&m.descriptors[i * kDescriptorDim], kDescriptorDim);
+    }
+}
+
+void write_names(PayloadWriter& w, const std::vector<std::string>& names) {
+    w.count(names.size());
+    for (const auto& n : names) w.str(n);
+}
+
+// The id ties labels.bin to model.bin: a hash of both files' contents (minus the id).
+std::string compute_training_id(const TrainedModel& m) {
+    PayloadWriter body, names;
+    write_model_body(body, m);
+    write_names(names, m.names);
+    return sha256_hex(body.bytes() + names.bytes());
+}
+
+// Reads model.bin's payload; returns the number of labels it expects.
+std::uint32_t read_model_payload(PayloadReader& in, TrainedModel& m) {
+    m.model_id = in.str();
+    m.k = static_cast<int>(std::min<std::uint32_t>(in.u32(), std::numeric_limits<int>::max()));
+    const std::uint8_t vote = in.u8();
+    if (vote > static_cast<std::uint8_t>(VoteMode::knn)) in.fail("unknown vote mode " + std::to_string(vote));
+    m.vote = static_cast<VoteMode>(vote);
+    m.per_person_m = static_cast<int>(std::min<std::uint32_t>(in.u32(), 1024));  // m beyond 1024 is nonsense
+    m.threshold = in.f32();
+    m.threshold_source = in.str();
+    const std::uint32_t num_labels = in.u32();
+    m.source_paths.resize(in.count(8));
+    for (auto& s : m.source_paths) s = in.str();
+    const std::size_t rows = in.count(kRowBytes);
+    m.labels.resize(rows);
+    m.sources.resize(rows);
+    m.descriptors.resize(rows * kDescriptorDim);
+    for (std::size_t i = 0; i < rows; ++i) {
+        m.labels[i] = in.i32();
+        m.sources[i] = in.i32();
+        in.floats(&m.descriptors[i * kDescriptorDim], kDescriptorDim);
+    }
+    m.training_id = in.str(64);
+    in.finish();
+    return num_labels;
+}
+
+// ---- training ---------------------------------------------------------------------
+
+TrainedModel build_gallery(const EncodingsFile& enc) {
+    TrainedModel m;
+    m.model_id = enc.model_id;
+    std::set<std::string> people;
+    for (const auto& r : enc.records)
+        if (r.status == EncodeStatus::ok) people.insert(r.person);
+    m.names.assign(people.begin(), people.end());
+    std::map<std::string, int> source_ids;
+    for (const auto& r : enc.records) {
+        if (r.status != EncodeStatus::ok) continue;
+        const auto label = std::lower_bound(m.names.begin(), m.names.end(), r.person) - m.names.begin();
+        auto [it, added] = source_ids.try_emplace(r.source, int(m.source_paths.size()));
+        if (added) m.source_paths.push_back(r.source);
+        m.labels.push_back(static_cast<std::int32_t>(label));
+        m.sources.push_back(it->second);
+        m.descriptors.insert(m.descriptors.end(), r.descriptor.begin(), r.descriptor.end());
+    }
+    return m;
+}
+
+// What one original photo tells us, computed in a single pass over the gallery.
+struct OriginalProbe {
+    std::size_t row = 0;
+    float impostor = kInf;  // nearest row of another person
+    float genuine = kInf;   // nearest row of the same person, own rows excluded
+    Decision per_person, knn;  // leave-one-out decisions (threshold applied later)
+};
+
+std::vector<OriginalProbe> probe_originals(const TrainedModel& m, const std::vector<std::size_t>& rows) {
+    std::vector<OriginalProbe> out(rows.size());
+    parallel_for(rows.size(), [&](std::size_t i) {
+        thread_local std::vector<float> d;
+        OriginalProbe& p = out[i];
+        p.row = rows[i];
+        const int label = m.labels[p.row], source = m.sources[p.row];
+        distances(&m.descriptors[p.row * kDescriptorDim], m, d);
+        for (std::size_t j = 0; j < d.size(); ++j) {
+            if (m.labels[j] != label) p.impostor = std::min(p.impostor, d[j]);
+            else if (m.sources[j] != source) p.genuine = std::min(p.genuine, d[j]);
+        }
+        p.per_person = decide_per_person(d, m, source);
+        p.knn = decide_knn(d, m, source);
+    });
+    return out;
+}
+
+void tally(LooCounts& c, const Decision& d, int truth, float threshold) {
+    ++c.evaluated;
+    if (d.label < 0 || d.nearest > threshold) ++c.rejected;
+    else if (d.label == truth) ++c.correct;
+    else ++c.wrong_person;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size() && i < 20; ++i) out += (i ? ", " : "") + names[i];
+    if (names.size() > 20) out += ", ... (" + std::to_string(names.size() - 20) + " more)";
+    return out;
+}
+
+void fill_report(TrainReport& r, const EncodingsFile& enc, const TrainedModel& m,
+                 const std::vector<OriginalProbe>& probes) {
+    r.records = enc.records.size();
+    r.gallery_rows = m.rows();
+    r.skipped = r.records - r.gallery_rows;
+    r.originals = probes.size();
+    r.k = m.k;
+    r.vote = m.vote;
+    r.per_person_m = m.per_person_m;
+    r.threshold = m.threshold;
+    r.threshold_source = m.threshold_source;
+    r.people.assign(m.names.size(), {});
+    for (std::size_t p = 0; p < m.names.size(); ++p) r.people[p].name = m.names[p];
+    for (std::int32_t l : m.labels) ++r.people[l].gallery_rows;
+    for (const auto& p : probes) {
+        const int truth = m.labels[p.row];
+        ++r.people[truth].originals;
+        // With no other rows of this person left, the photo cannot be recognised
+        // by construction; counting it would only measure enrolment, not the model.
+        if (p.genuine == kInf) continue;
+        ++r.genuine_evaluated;
+        if (p.genuine > m.threshold) ++r.genuine_rejected;
+        tally(r.loo_per_person, p.per_person, truth, m.threshold);
+        tally(r.loo_knn, p.knn, truth, m.threshold);
+        tally(r.people[truth].loo, m.vote == VoteMode::knn ? p.knn : p.per_person, truth, m.threshold);
+    }
+    std::vector<std::string> weak;
+    for (auto& p : r.people)
+        if ((p.weak = p.originals < 2)) weak.push_back(p.name);
+    if (m.names.size() == 1)
+        r.warnings.push_back("only one person (" + m.names[0] +
+                             "): every face will be called " + m.names[0] + " or unknown");
+    if (!weak.empty())
+        r.warnings.push_back(std::to_string(weak.size()) +
+                             " people have fewer than 2 original photos (weakly enrolled, cannot be evaluated): " +
+                             join_names(weak));
+    if (m.threshold_source.rfind("default", 0) == 0)
+        r.warnings.push_back("threshold: " + m.threshold_source);
+}
+
+}  // namespace
+
+const char* to_string(VoteMode m) { return m == VoteMode::knn ? "knn" : "per-person"; }
+
+VoteMode parse_vote_mode(const std::string& text, const std::string& subject) {
+    if (text == "per-person") return VoteMode::per_person;
+    if (text == "knn") return VoteMode::knn;
+    throw Error(subject, "unknown vote mode '" + text + "' (expected per-person or knn)");
+}
+
+int auto_k(std::size_t rows) {
+    return std::max(1, static_cast<int>(std::lround(std::sqrt(static_cast<double>(rows)))));
+}
+
+float calibrate_threshold(std::vector<float> scores, std::size_t people, double target_far, std::string* source) {
+    std::string ignored;
+    std::string& why = source ? *source : ignored;
+    const std::string pct = fmt("%g", target_far * 100) + "%";
+    if (people < 2) {
+        why = "default " + fmt("%g", kDefaultThreshold) + " (too few people to calibrate)";
+        return kDefaultThreshold;
+    }
+    // The small epsilon keeps 1/0.01 from becoming 101 through rounding.
+    const auto needed = static_cast<std::size_t>(std::ceil(1.0 / target_far - 1e-9));
+    if (scores.size() < needed) {
+        why = "default " + fmt("%g", kDefaultThreshold) + " (only " + std::to_string(scores.size()) +
+              " impostor scores; calibrating for " + pct + " false accepts needs at least " +
+              std::to_string(needed) + ")";
+        return kDefaultThreshold;
+    }
+    std::sort(scores.begin(), scores.end());
+    const auto allowed = static_cast<std::size_t>(std::floor(target_far * scores.size() + 1e-9));
+    const float raw = std::nextafter(scores[allowed], 0.f);
+    const float t = std::clamp(raw, kMinCalibratedThreshold, kMaxCalibratedThreshold);
+    why = "calibrated for " + pct + " false accepts on " + std::to_string(scores.size()) +
+          " impostor scores from " + std::to_string(people) + " people";
+    if (t != raw) why += " (quantile " + fmt("%.3f", raw) + " clamped to " + fmt("%.2f", t) + ")";
+    return t;
+}
+
+TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport* report) {
+    check_options(o);
+    TrainedModel m = build_gallery(enc);
+    if (m.rows() == 0) throw Error("encodings", "no usable encodings (no record has status ok)");
+    m.k = o.k > 0 ? o.k : auto_k(m.rows());
+    m.vote = o.vote;
+    m.per_person_m = o.per_person_m;
+
+    std::vector<std::size_t> original_rows;
+    std::size_t row = 0;
+    for (const auto& r : enc.records) {
+        if (r.status != EncodeStatus::ok) continue;
+        if (r.is_original()) original_rows.push_back(row);
+        ++row;
+    }
+    const auto probes = probe_originals(m, original_rows);
+    std::vector<float> impostor;
+    for (const auto& p : probes)
+        if (p.impostor != kInf) impostor.push_back(p.impostor);
+
+    if (o.threshold > 0.f) {
+        m.threshold = o.threshold;
+        m.threshold_source = "--threshold " + fmt("%g", o.threshold);
+    } else {
+        m.threshold = calibrate_threshold(impostor, m.names.size(), o.target_far, &m.threshold_source);
+    }
+    m.training_id = compute_training_id(m);
+    if (report) {
+        *report = TrainReport{};
+        report->impostor_scores = impostor.size();
+        fill_report(*report, enc, m, probes);
+    }
+    return m;
+}
+
+void save_model(const TrainedModel& m, const std::string& model_path, const std::string& labels_path) {
+    const std::string why = check_model(m);
+    if (!why.empty()) throw Error(model_path, "refusing to write an invalid model: " + why);
+    PayloadWriter w;
+    write_model_body(w, m);
+    w.str(m.training_id);
+    PayloadWriter l;
+    l.str(m.training_id);
+    write_names(l, m.names);
+    // Model first: a crash in between leaves a new model with old labels, which
+    // load() refuses by training id instead of silently mislabelling.
+    write_container(model_path, model_magic(), kModelVersion, w.bytes());
+    write_container(labels_path, labels_magic(), kLabelsVersion, l.bytes());
+}
+
+Classifier::Classifier(TrainedModel model) : m_(std::move(model)) {
+    const std::string why = check_model(m_);
+    if (!why.empty()) throw Error("model", "invalid: " + why);
+}
+
+Classifier Classifier::load(const std::string& model_path, const std::string& labels_path) {
+    TrainedModel m;
+    std::uint32_t num_labels = 0;
+    {
+        const Container c = read_container(model_path, model_magic(), "model", kModelVersion);
+        PayloadReader in(c.payload, model_path);
+        num_labels = read_model_payload(in, m);
+    }
+    std::string labels_training_id;
+    {
+        const Container c = read_container(labels_path, labels_magic(), "labels", kLabelsVersion);
+        PayloadReader in(c.payload, labels_path);
+        labels_training_id = in.str(64);
+        m.names.resize(in.count(8));
+        for (auto& n : m.names) n = in.str();
+        in.finish();
+    }
+    if (labels_training_id != m.training_id)
+        throw Error(labels_path, "does not belong to " + model_path + " (training ids differ); re-run train");
+    if (m.names.size() != num_labels)
+        throw Error(labels_path, "corrupted: " + std::to_string(m.names.size()) + " labels, model expects " +
+                                     std::to_string(num_labels));
+    const std::string why = check_model(m);
+    if (!why.empty()) throw Error(model_path, "corrupted: " + why);
+    return Classifier(std::move(m));
+}
+
+Prediction Classifier::predict(const Descriptor& query, float threshold_override) const {
+    std::vector<float> d;
+    distances(query.data(), m_, d);
+    const Decision dec = decide(d, m_, m_.vote, -1);
+    const float threshold = threshold_override > 0.f ? threshold_override : m_.threshold;
+    Prediction p;
+    p.distance = dec.nearest;
+    if (dec.label >= 0 && dec.nearest <= threshold) {
+        p.label = dec.label;
+        p.name = m_.names[dec.label];
+    }
+    return p;
+}
+
+// ---- report -------------------------------------------------------------------------
+
+namespace {
+
+std::string pad(std::string s, std::size_t w, bool right = false) {
+    if (s.size() >= w) return s;
+    return right ? std::string(w - s.size(), ' ') + s : s + std::string(w - s.size(), ' ');
+}
+
+std::string percent(int num, int den) { return den ? fmt("%.1f%%", 100.0 * num / den) : "-"; }
+
+std::string loo_row(const std::string& label, std::size_t w, const LooCounts& c) {
+    return pad(label, w) + pad(std::to_string(c.evaluated), 10, true) + pad(std::to_string(c.correct), 9, true) +
+           pad(std::to_string(c.wrong_person), 7, true) + pad(std::to_string(c.rejected), 9, true) +
+           pad(percent(c.correct, c.evaluated), 10, true) + "\n";
+}
+
+}  // namespace
+
+std::string format_train_report(const TrainReport& r) {
+    std::string out;
+    out += "Gallery: " + std::to_string(r.gallery_rows) + " descriptors (" + std::to_string(r.originals) +
+           " original photos, " + std::to_string(r.gallery_rows - r.originals) + " augmented) of " +
+           std::to_string(r.people.size()) + " people; " + std::to_string(r.skipped) + " of " +
+           std::to_string(r.records) + " records skipped (no face or unreadable)\n";
+    out += "Vote: " + std::string(to_string(r.vote)) +
+           (r.vote == VoteMode::per_person ? " (m = " + std::to_string(r.per_person_m) + ")" : "") +
+           ", k = " + std::to_string(r.k) + "\n";
+    out += "Threshold: " + fmt("%.3f", r.threshold) + " (" + r.threshold_source + ")\n\n";
+
+    out += "Leave-one-out over original photos (each removed with its augmented copies):\n";
+    out += pad("vote", 14) + "  evaluated  correct  wrong  unknown  accuracy\n";
+    out += loo_row(std::string("per-person") + (r.vote == VoteMode::per_person ? " *" : ""), 14, r.loo_per_person);
+    out += loo_row(std::string("knn") + (r.vote == VoteMode::knn ? " *" : ""), 14, r.loo_knn);
+    out += "Genuine rejection rate at " + fmt("%.3f", r.threshold) + ": " +
+           percent(r.genuine_rejected, r.genuine_evaluated) + " (" + std::to_string(r.genuine_rejected) + " of " +
+           std::to_string(r.genuine_evaluated) + ")\n\n";
+
+    std::size_t w = 6;
+    for (const auto& p : r.people) w = std::max(w, std::min<std::size_t>(p.name.size(), 40));
+    w += 2;
+    out += pad("person", w) + "originals   rows  correct  wrong  unknown  accuracy\n";
+    for (const auto& p : r.people) {
+        out += pad(p.name, w) + pad(std::to_string(p.originals), 9, true) +
+               pad(std::to_string(p.gallery_rows), 7, true) + pad(std::to_string(p.loo.correct), 9, true) +
+               pad(std::to_string(p.loo.wrong_person), 7, true) + pad(std::to_string(p.loo.rejected), 9, true) +
+               pad(percent(p.loo.correct, p.loo.evaluated), 10, true) + (p.weak ? "  weak" : "") + "\n";
+    }
+    for (const auto& warning : r.warnings) out += "warning: " + warning + "\n";
+    return out;
+}
+
+}  // namespace facepipe

@@ -1,0 +1,164 @@
+#include "encodings.h"
+
+#include <cmath>
+#include <string_view>
+
+#include "container.h"
+#include "error.h"
+
+namespace facepipe {
+namespace {
+
+// Six length-prefixed strings, status, faces_found, box, descriptor: the least
+// bytes one record can occupy. Used to refuse impossible record counts.
+constexpr std::size_t kMinRecordBytes = 6 * 8 + 1 + 4 + 4 * 4 + kDescriptorDim * sizeof(float);
+
+std::string_view magic() { return std::string_view(kEncodingsMagic, 8); }
+
+bool has_control_chars(const std::string& s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+bool is_relative_clean(const std::string& p) {
+    if (p.empty() || p.front() == '/') return false;
+    std::size_t start = 0;
+    while (start <= p.size()) {
+        const std::size_t end = std::min(p.find('/', start), p.size());
+        const std::string_view part(p.data() + start, end - start);
+        if (part.empty() || part == "." || part == "..") return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+bool is_sha256_hex(const std::string& s) {
+    if (s.size() != 64) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+std::string check_strings(const EncodingRecord& r) {
+    const std::pair<const char*, const std::string*> fields[] = {
+        {"person", &r.person}, {"path", &r.path}, {"source", &r.source},
+        {"content_hash", &r.content_hash}, {"augmentation", &r.augmentation}, {"note", &r.note}};
+    for (const auto& [name, value] : fields) {
+        if (value->size() > kMaxPayloadString) return std::string(name) + " is too long";
+        if (has_control_chars(*value)) return std::string(name) + " contains control characters";
+    }
+    if (r.person.empty()) return "person is empty";
+    if (!is_relative_clean(r.path)) return "path is not a clean relative path";
+    if (!is_relative_clean(r.source)) return "source is not a clean relative path";
+    if (r.is_original() && r.source != r.path) return "an original's source must equal its path";
+    if (!r.content_hash.empty() && !is_sha256_hex(r.content_hash))
+        return "content_hash is not 64 lower-case hex digits";
+    return "";
+}
+
+std::string check_values(const EncodingRecord& r) {
+    if (static_cast<unsigned>(r.status) > static_cast<unsigned>(EncodeStatus::unreadable))
+        return "status " + std::to_string(static_cast<unsigned>(r.status)) + " is out of range";
+    if (r.faces_found < 0) return "faces_found is negative";
+    if (r.box.x < 0 || r.box.y < 0 || r.box.width < 0 || r.box.height < 0) return "box is negative";
+    for (float v : r.descriptor)
+        if (!std::isfinite(v)) return "descriptor has a non-finite value";
+    if (r.status == EncodeStatus::ok) {
+        if (r.faces_found < 1) return "status ok but no face found";
+        if (r.box.area() <= 0) return "status ok but the box is empty";
+    }
+    return "";
+}
+
+void write_record(PayloadWriter& w, const EncodingRecord& r) {
+    w.str(r.person);
+    w.str(r.path);
+    w.str(r.source);
+    w.str(r.content_hash);
+    w.str(r.augmentation);
+    w.u8(static_cast<std::uint8_t>(r.status));
+    w.str(r.note);
+    w.i32(r.faces_found);
+    w.i32(r.box.x);
+    w.i32(r.box.y);
+    w.i32(r.box.width);
+    w.i32(r.box.height);
+    w.floats(r.descriptor.data(), r.descriptor.size());
+}
+
+EncodingRecord read_record(PayloadReader& in) {
+    EncodingRecord r;
+    r.person = in.str();
+    r.path = in.str();
+    r.source = in.str();
+    r.content_hash = in.str();
+    r.augmentation = in.str();
+    r.status = static_cast<EncodeStatus>(in.u8());
+    r.note = in.str();
+    r.faces_found = in.i32();
+    r.box.x = in.i32();
+    r.box.y = in.i32();
+    r.box.width = in.i32();
+    r.box.height = in.i32();
+    in.floats(r.descriptor.data(), r.descriptor.size());
+    return r;
+}
+
+}  // namespace
+
+const char* to_string(EncodeStatus s) {
+    switch (s) {
+        case EncodeStatus::ok: return "ok";
+        case EncodeStatus::no_face: return "no_face";
+        case EncodeStatus::unreadable: return "unreadable";
+    }
+    return "invalid";
+}
+
+std::string validate_record(const EncodingRecord& r) {
+    std::string why = check_strings(r);
+    return why.empty() ? check_values(r) : why;
+}
+
+void write_encodings(const std::string& path, const EncodingsFile& file) {
+    if (file.model_id.size() > kMaxPayloadString || has_control_chars(file.model_id))
+        throw Error(path, "refusing to write: model_id is too long or contains control characters");
+    PayloadWriter w;
+    w.str(file.model_id);
+    w.count(file.records.size());
+    for (std::size_t i = 0; i < file.records.size(); ++i) {
+        const EncodingRecord& r = file.records[i];
+        const std::string why = validate_record(r);
+        if (!why.empty())
+            throw Error(path, "refusing to write record " + std::to_string(i) + " (" + r.path + "): " + why);
+        write_record(w, r);
+    }
+    write_container(path, magic(), kEncodingsVersion, w.bytes());
+}
+
+EncodingsFile read_encodings(const std::string& path) {
+    const Container c = read_container(path, magic(), "encodings", kEncodingsVersion);
+    PayloadReader in(c.payload, path);
+    EncodingsFile file;
+    file.model_id = in.str();
+    if (has_control_chars(file.model_id)) in.fail("model_id contains control characters");
+    const std::size_t n = in.count(kMinRecordBytes);
+    file.records.reserve(n);  // bounded by the payload size, see count()
+    for (std::size_t i = 0; i < n; ++i) {
+        file.records.push_back(read_record(in));
+        const std::string why = validate_record(file.records.back());
+        if (!why.empty()) in.fail("record " + std::to_string(i) + ": " + why);
+    }
+    in.finish();
+    return file;
+}
+
+void require_same_model(const std::string& path, const std::string& file_model_id,
+                        const std::string& current_model_id) {
+    if (file_model_id != current_model_id)
+        throw Error(path, "made with a different face model (" + file_model_id + ", current " +
+                              current_model_id + "); re-run encode");
+}
+
+}  // namespace facepipe

@@ -1,0 +1,69 @@
+// encodings.h — encodings.bin: one record per dataset image, written by
+// `facepipe encode`, read by `facepipe train` (and by encode itself, to skip
+// images whose content_hash it has already seen).
+//
+// Stored in a container (container.h) with magic "FPENCODE", format version 1.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "types.h"
+
+namespace facepipe {
+
+inline constexpr char kEncodingsMagic[] = "FPENCODE";
+inline constexpr std::uint32_t kEncodingsVersion = 1;
+
+enum class EncodeStatus : std::uint8_t { ok = 0, no_face = 1, unreadable = 2 };
+
+// "ok", "no_face", "unreadable".
+const char* to_string(EncodeStatus s);
+
+struct EncodingRecord {
+    std::string person;        // dataset folder name
+    std::string path;          // relative to the dataset root, '/'-separated, e.g. "obama/augmented/obama.jpg~1a2b3c4d~02-rotate.jpg"
+    std::string source;        // relative path of the ORIGINAL photo this image derives from (== path for an original)
+    std::string content_hash;  // sha256 hex of the image file's bytes (incremental encode key); "" if unreadable
+    std::string augmentation;  // "" for an original, else the op name, e.g. "rotate"
+    EncodeStatus status = EncodeStatus::ok;
+    std::string note;          // why it was skipped, or e.g. "3 faces, kept the largest"
+    int faces_found = 0;
+    Box box;                   // valid when status == ok
+    Descriptor descriptor{};   // valid when status == ok
+
+    bool is_original() const { return augmentation.empty(); }
+};
+
+struct EncodingsFile {
+    std::string model_id;  // models.h ModelFiles::model_id() of the models that made the descriptors
+    std::vector<EncodingRecord> records;
+};
+
+// Checks one record against the rules read_encodings enforces:
+//   person, path, source non-empty; every string at most 4096 bytes with no
+//   control characters; path and source relative ('/'-separated, no leading '/',
+//   no "." or ".." or empty component); an original (augmentation "") has
+//   source == path; content_hash "" or 64 lower-case hex digits; status in range;
+//   faces_found >= 0; box x, y, width, height >= 0; descriptor values finite;
+//   and when status == ok: faces_found >= 1 and a non-empty box.
+// ensures: "" when valid, else a short reason naming the field.
+std::string validate_record(const EncodingRecord& r);
+
+// requires: every record passes validate_record and model_id is at most 4096
+//           bytes (else Error(path, "refusing to write record N (<path>): <reason>")).
+// ensures:  `path` is replaced atomically (mode 0600).
+void write_encodings(const std::string& path, const EncodingsFile& file);
+
+// ensures: the file's contents, every record valid (see validate_record).
+// Throws Error(path, cause) for any container error (container.h), and
+// "corrupted: ..." for a malformed payload or an invalid record.
+EncodingsFile read_encodings(const std::string& path);
+
+// Descriptors from different face models live in different spaces, so comparing
+// them is meaningless. Throws Error(path, "made with a different face model
+// (<file_model_id>, current <current_model_id>); re-run encode") when they differ.
+void require_same_model(const std::string& path, const std::string& file_model_id,
+                        const std::string& current_model_id);
+
+}  // namespace facepipe
