@@ -32,10 +32,9 @@ void add_encode(CLI::App& app, Globals& g) {
         const EncodeSummary s = encode_dataset(o, models, bar.callback());
         for (const auto& p : s.problems) spdlog::warn("{}", p);
         std::cout << format_summary(s);
-        if (s.ok == 0) {
-            spdlog::error("{}: no usable face in any image", o.dataset.string());
-            g.exit_code = kPartial;
-        }
+        if (s.ok == 0) spdlog::error("{}: no usable face in any image", o.dataset.string());
+        // A photo with no face is an ordinary skip; a file that is not a readable image is bad input.
+        if (s.ok == 0 || s.unreadable > 0) g.exit_code = kPartial;
     });
 }
 

@@ -1,28 +1,15 @@
 // facepipe — the binary. Parses flags and dispatches to a subcommand; see commands.h.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <iostream>
 
 #include "commands.h"
 #include "error.h"
+#include "logging.h"
 #include "models.h"
 #include "version.h"
 
 using namespace facepipe;
-
-namespace {
-
-// Logs go to stderr; results (and only results) go to stdout.
-void setup_logging(int verbose, bool quiet) {
-    auto logger = spdlog::stderr_color_mt("facepipe");
-    spdlog::set_default_logger(logger);
-    spdlog::set_pattern(isatty(STDERR_FILENO) ? "%^%l%$: %v" : "%Y-%m-%dT%H:%M:%S %l: %v");
-    spdlog::set_level(quiet ? spdlog::level::warn : verbose > 0 ? spdlog::level::debug : spdlog::level::info);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"facepipe: a face-recognition pipeline.\n"

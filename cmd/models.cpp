@@ -1,9 +1,11 @@
 // facepipe models — provision and inspect the model files.
+#include <chrono>
 #include <iostream>
 
 #include "commands.h"
 #include "model_import.h"
 #include "models.h"
+#include "recognizer.h"
 #include "version.h"
 
 namespace facepipe::cmd {
@@ -29,8 +31,18 @@ void add_models(CLI::App& app, Globals& g) {
         std::cout << r.output.string() << "  sha256 " << r.output_sha256 << "\n";
     });
 
-    auto* show = models->add_subcommand("show", "list the model files found and their checksums");
-    show->callback([&g] { std::cout << version_report(models_dir(g.models)); });
+    auto* show = models->add_subcommand("show", "list the model files found and verify their checksums");
+    static bool load = false;
+    show->add_flag("--load", load, "also load both models and say how long it took");
+    show->callback([&g] {
+        const auto t0 = std::chrono::steady_clock::now();
+        const ModelFiles files = locate_models(models_dir(g.models));  // a missing model exits 2
+        std::cout << models_report(files);
+        if (!load) return;
+        LoadedModels::load(files)->wait();
+        std::cout << "loaded in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+                  << " s\n";
+    });
 }
 
 }  // namespace facepipe::cmd

@@ -116,6 +116,8 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     const std::string model_id = models->files().model_id();
     const DatasetScan scan = scan_dataset(o.dataset, o.include_augmented);
     for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+    if (scan.images.empty())
+        throw Error(o.dataset.string(), "no photos found (expected one folder of photos per person)");
     auto records = previous_records(o, model_id);
 
     EncodeSummary s;

@@ -1,18 +1,24 @@
 // error.h — the one exception type facepipe's library throws for bad input.
 //
-// Contract: what() is a single line, "<subject>: <cause>", where subject is the
-// file (or flag, or record) at fault. The binary prints it as is and moves on to
+// Contract: what() is a single printable line, "<subject>: <cause>", where
+// subject is the file (or flag, or record) at fault. The binary prints it as is and moves on to
 // the next item of a batch, so the message must stand alone.
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace facepipe {
+
+// `text` made safe for a one-line log message: control characters (newlines,
+// escape codes) and bytes that are not UTF-8 become \n, \xNN and the like, so a
+// hostile file or folder name can neither forge log lines nor drive a terminal.
+std::string printable(std::string_view text);
 
 class Error : public std::runtime_error {
 public:
     Error(const std::string& subject, const std::string& cause)
-        : std::runtime_error(subject + ": " + cause), subject_(subject), cause_(cause) {}
+        : std::runtime_error(printable(subject) + ": " + printable(cause)), subject_(subject), cause_(cause) {}
     const std::string& subject() const noexcept { return subject_; }
     const std::string& cause() const noexcept { return cause_; }
 

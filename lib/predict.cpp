@@ -86,10 +86,12 @@ void Predictor::write_annotated(const LoadedImage& img, const ImageLabels& label
                 static_cast<int>(b.width / img.scale), static_cast<int>(b.height / img.scale)};
         draw_face(canvas, b, f.prediction.name, f.prediction.distance, f.prediction.label >= 0);
     }
-    // Same name as the input, as JPEG; inputs with the same file name overwrite each
-    // other only if they came from the same path.
-    fs::path out = options_.annotate_dir / fs::path(labels.input).filename();
-    out.replace_extension(".jpg");
+    // The input's name as JPEG; a second input of the same name (a/x.jpg, b/x.jpg,
+    // x.png) gets a numbered name rather than overwriting the first.
+    const std::string stem = fs::path(labels.input).stem().string();
+    std::string name = stem + ".jpg";
+    for (int i = 1; !annotated_names_.insert(name).second; ++i) name = stem + "-" + std::to_string(i) + ".jpg";
+    const fs::path out = options_.annotate_dir / name;
     std::vector<unsigned char> bytes;
     cv::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
     try {
@@ -159,7 +161,8 @@ void ResultWriter::write(const ImageLabels& r) {
         case OutputFormat::table: {
             char line[512];
             if (r.faces.empty()) {
-                std::snprintf(line, sizeof line, "%-40s %4s %s\n", r.input.c_str(), "-",
+                const std::string file = printable(r.input);  // the table is for terminals
+            std::snprintf(line, sizeof line, "%-40s %4s %s\n", file.c_str(), "-",
                               r.ok() ? "(no face found)" : ("error: " + r.error).c_str());
                 out_ << line;
             }
@@ -167,7 +170,7 @@ void ResultWriter::write(const ImageLabels& r) {
                 const auto& f = r.faces[i];
                 const std::string box = std::to_string(f.box.x) + "," + std::to_string(f.box.y) + "," +
                                         std::to_string(f.box.width) + "," + std::to_string(f.box.height);
-                std::snprintf(line, sizeof line, "%-40s %4zu %-22s %-20s %8s\n", r.input.c_str(), i, box.c_str(),
+                std::snprintf(line, sizeof line, "%-40s %4zu %-22s %-20s %8s\n", printable(r.input).c_str(), i, box.c_str(),
                               f.prediction.name.c_str(), fixed3(f.prediction.distance).c_str());
                 out_ << line;
             }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,7 @@ private:
 
     std::shared_ptr<const Classifier> classifier_;
     PredictOptions options_;
+    std::set<std::string> annotated_names_;  // written this run, so same-named inputs don't overwrite
     FaceAnalyzer analyzer_;
 };
 

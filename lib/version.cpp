@@ -49,14 +49,19 @@ std::string version_report(const std::filesystem::path& dir) {
     if (!blas.config.empty()) out << " [" << blas.config << "]";
     out << "\nmodels " << dir.string() << "\n";
     try {
-        const ModelFiles m = locate_models(dir);
-        out << "  recognition " << m.recognition.string() << " sha256 " << m.recognition_sha256 << "\n";
-        out << "    origin: " << m.origin << "\n";
-        out << "  landmarks   " << m.landmarks.string() << " sha256 " << m.landmarks_sha256 << "\n";
-        out << "  model id    " << m.model_id() << "\n";
+        out << models_report(locate_models(dir));
     } catch (const std::exception& e) {
         out << "  missing: " << e.what() << "\n";
     }
+    return out.str();
+}
+
+std::string models_report(const ModelFiles& m) {
+    std::ostringstream out;
+    out << "  recognition " << m.recognition.string() << " sha256 " << m.recognition_sha256 << "\n";
+    out << "    origin: " << m.origin << "\n";
+    out << "  landmarks   " << m.landmarks.string() << " sha256 " << m.landmarks_sha256 << "\n";
+    out << "  model id    " << m.model_id() << "\n";
     return out.str();
 }
 

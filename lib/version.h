@@ -21,7 +21,13 @@ BlasInfo blas_in_use();
 // images, so nested BLAS threads only add contention.
 void set_blas_threads(int n);
 
-// Multi-line report for --version; never throws (missing models are reported).
+struct ModelFiles;
+
+// The model files, their checksums and origin, and the model id; one per line.
+std::string models_report(const ModelFiles& models);
+
+// Multi-line report for --version: versions, BLAS, and the models found in
+// models_dir (or why none were). Never throws.
 std::string version_report(const std::filesystem::path& models_dir);
 
 }  // namespace facepipe

@@ -87,3 +87,17 @@ TEST_CASE("distance is Euclidean") {
     b[1] = 4.f;
     CHECK(distance(a, b) == doctest::Approx(5.0));
 }
+
+TEST_CASE("printable escapes control characters and invalid UTF-8, keeps Unicode") {
+    CHECK(printable("Zoë/ça va.jpg") == "Zoë/ça va.jpg");
+    CHECK(printable("evil\nname") == "evil\\nname");
+    CHECK(printable(std::string("a\x01\x1b[31mb")) == "a\\x01\\x1B[31mb");
+    CHECK(printable(std::string("bad\xff\xfe")) == "bad\\xFF\\xFE");
+    CHECK(printable(std::string("trunc\xc3")) == "trunc\\xC3");
+}
+
+TEST_CASE("Error messages are one printable line") {
+    const Error e("dir/evil\nname.jpg", "cannot open");
+    CHECK(std::string(e.what()) == "dir/evil\\nname.jpg: cannot open");
+    CHECK(e.subject() == "dir/evil\nname.jpg");  // the raw value stays available to code
+}

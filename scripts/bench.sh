@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmark facepipe on this machine and print a markdown report on stdout.
+# Every figure comes with the baseline it is compared against, measured in the
+# same run (these machines are noisy: compare ratios, not seconds, across runs).
+#
+# Usage: scripts/bench.sh [RUNS]      (default 5 runs per latency figure)
+# Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+F="${FACEPIPE_BIN:-$REPO/build/facepipe}"
+DATA="${FACEPIPE_SHARED_DATA:-$REPO/../shared/data}"
+RUNS="${1:-5}"
+[ -x "$F" ] || { echo "bench: $F missing; run scripts/setup.sh" >&2; exit 2; }
+[ -d "$DATA/faces" ] || { echo "bench: $DATA/faces missing" >&2; exit 2; }
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+export FACEPIPE_MODELS="${FACEPIPE_MODELS:-$REPO/build/models}"
+
+now() { date +%s.%N; }
+# median of numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# wall seconds and peak RSS (MB) of one command: prints "SECONDS MB"
+measure() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+            awk '{printf "%s %.0f\n", $1, $2/1024}' "$WORK/time"; }
+
+echo "# facepipe benchmark"
+echo
+echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+"$F" --version | sed -n '1,4p' | sed 's/^/    /'
+echo
+
+# ---- encode: shared faces + 5 augmented copies each, all cores vs one thread ----
+cp -r "$DATA/faces" "$WORK/dataset"; chmod -R u+w "$WORK/dataset"; rm -f "$WORK/dataset/SOURCES.md"
+( cd "$WORK" && "$F" augment -q --copies 5 --seed 1 >/dev/null )
+read -r t_all mem_enc < <(cd "$WORK" && measure "$F" encode -q --rebuild --output all.bin)
+( cd "$WORK" && "$F" encode -q --output all.bin ) > "$WORK/noop.txt"
+read -r t_noop _ < <(cd "$WORK" && measure "$F" encode -q --output all.bin)
+read -r t_one _ < <(cd "$WORK" && measure "$F" encode -q --rebuild --threads 1 --output one.bin)
+summary="$(cd "$WORK" && "$F" encode -q --rebuild --output stages.bin)"
+images=$(echo "$summary" | awk 'NR==1{print $1}')
+echo "## encode ($images images: ../shared/data/faces/ with 5 augmented copies each)"
+echo
+echo "| run | wall s | images/s | vs --threads 1 |"
+echo "| --- | ---: | ---: | ---: |"
+awk -v n="$images" -v a="$t_all" -v o="$t_one" -v z="$t_noop" 'BEGIN {
+  printf "| default (all cores) | %.1f | %.1f | %.2fx faster |\n", a, n/a, o/a
+  printf "| --threads 1 | %.1f | %.1f | 1.00x |\n", o, n/o
+  printf "| no-op re-run (nothing changed) | %.2f | - | - |\n", z }'
+echo
+echo "Per stage, all cores (summed over threads): $(echo "$summary" | sed -n 2p | sed 's/^.*ms per encoded image: //')"
+echo "Peak memory of encode: ${mem_enc} MB"
+echo
+
+# ---- train ----
+( cd "$WORK" && "$F" train -q --encodings all.bin > train.txt )
+read -r t_train mem_train < <(cd "$WORK" && measure "$F" train -q --encodings all.bin)
+echo "## train"
+echo
+echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(grep -E '^per-person' "$WORK/train.txt" | awk '{print $NF" ("$3" of "$2" originals)"}')"
+echo
+
+# ---- predict: one photo per run, model loading included ----
+echo "## predict (one photo per process, model loading included; median of $RUNS runs)"
+echo
+echo "| input | wall s | vs 240p | peak MB |"
+echo "| --- | ---: | ---: | ---: |"
+base=""
+for res in 240p 480p 720p 1080p; do
+  img="$DATA/bench/obama-$res.jpg"
+  : > "$WORK/times"
+  for _ in $(seq "$RUNS"); do (cd "$WORK" && measure "$F" predict -q "$img") >> "$WORK/times"; done
+  t=$(awk '{print $1}' "$WORK/times" | median); m=$(awk '{print $2}' "$WORK/times" | sort -n | tail -1)
+  [ -n "$base" ] || base=$t
+  awk -v r="$res" -v t="$t" -v b="$base" -v m="$m" 'BEGIN { printf "| obama-%s.jpg | %.2f | %.2fx | %s |\n", r, t, t/b, m }'
+done
+echo
+: > "$WORK/times"
+for _ in $(seq "$RUNS"); do (cd "$WORK" && measure "$F" models show --load) >> "$WORK/times"; done
+echo "Model loading alone (\`facepipe models show --load\`: find, checksum and deserialize both models): $(awk '{print $1}' "$WORK/times" | median) s"

@@ -1,0 +1,173 @@
+// End-to-end: the documented workflow (augment -> encode -> train -> predict) run
+// through the real binary on the shared photos, in a scratch copy of them.
+//
+// One TEST_CASE on purpose: encoding takes most of the time, so every check runs
+// sequentially on one pipeline run (doctest would re-run the case per SUBCASE).
+#include <doctest/doctest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "e2e.h"
+#include "testutil.h"
+
+namespace fs = std::filesystem;
+using namespace facepipe::test;
+
+namespace {
+
+int count_files(const fs::path& dir) {
+    int n = 0;
+    for (auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) ++n;
+    return n;
+}
+
+// Labels predicted for one input file, largest face first.
+std::vector<std::string> labels_of(const std::vector<CsvRow>& rows, const std::string& file) {
+    std::vector<std::string> labels;
+    for (const auto& r : rows)
+        if (fs::path(r.file).filename() == file && r.status == "ok") labels.push_back(r.label);
+    return labels;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: pipeline on shared faces") {
+    const fs::path shared = shared_data();
+    if (shared.empty() || !fs::is_directory(shared / "faces") || !fs::is_directory(shared / "faces-extra")) {
+        MESSAGE("skipped: ../shared/data/faces and faces-extra are absent (set FACEPIPE_SHARED_DATA)");
+        return;
+    }
+    const fs::path extra = shared / "faces-extra";
+
+    TempDir tmp;
+    // A working folder with a space and non-ASCII in its name: nothing may need quoting.
+    const fs::path work = tmp / "work dir é";
+    fs::create_directories(work);
+    fs::copy(shared / "faces", work / "dataset", fs::copy_options::recursive);
+    fs::remove(work / "dataset" / "SOURCES.md");
+    const int originals = count_files(work / "dataset");
+    REQUIRE(originals > 20);
+
+    // --- augment -----------------------------------------------------------
+    auto r = run_facepipe_m({"augment", "-d", "dataset", "-n", "3", "--seed", "1"}, work);
+    INFO("augment stdout: ", r.out, "\nstderr: ", r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find(std::to_string(originals) + " originals: " + std::to_string(3 * originals) + " copies created") !=
+          std::string::npos);
+    CHECK(count_files(work / "dataset") == 4 * originals);
+    CHECK(fs::is_directory(work / "dataset" / "obama" / "augmented"));
+
+    // --- encode (twice: the second run must find nothing to do) ------------
+    r = run_facepipe_m({"encode", "-d", "dataset", "-o", "encodings.bin"}, work);
+    INFO("encode stdout: ", r.out, "\nstderr: ", r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(fs::is_regular_file(work / "encodings.bin"));
+    const std::string total = std::to_string(4 * originals);
+    CHECK(r.out.find(total + " images (" + total + " encoded, 0 unchanged") != std::string::npos);
+    CHECK(r.out.find("of 13 people") != std::string::npos);
+
+    r = run_facepipe_m({"encode", "-d", "dataset", "-o", "encodings.bin"}, work);
+    INFO("second encode stdout: ", r.out, "\nstderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(total + " images (0 encoded, " + total + " unchanged") != std::string::npos);
+
+    // --- train -------------------------------------------------------------
+    r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "model.bin", "-l", "labels.bin"}, work);
+    INFO("train stdout: ", r.out, "\nstderr: ", r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(fs::is_regular_file(work / "model.bin"));
+    REQUIRE(fs::is_regular_file(work / "labels.bin"));
+    // The leave-one-out table's "per-person" row, e.g. "per-person *   53   53   0   0   100.0%".
+    const auto rows = lines_with(r.out, "per-person");
+    std::smatch m;
+    double accuracy = -1;
+    for (const auto& line : rows) {
+        static const std::regex row_re(R"(^per-person\s+\*?\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9.]+)%\s*$)");
+        if (std::regex_match(line, m, row_re)) {
+            CHECK(std::stoi(m[1]) >= originals - 3);  // evaluated: nearly every original photo
+            accuracy = std::stod(m[5]);
+        }
+    }
+    REQUIRE_MESSAGE(accuracy >= 0, "no per-person leave-one-out row in train's stdout");
+    CHECK(accuracy >= 90.0);
+
+    // --- predict, csv, with annotated copies --------------------------------
+    const std::vector<std::string> strangers{
+        "dlib_2007_007763.jpg", "dlib_2008_001322.jpg", "dlib_2008_002506.jpg", "dlib_2008_007676.jpg",
+        "dlib_2009_004587.jpg", "angry.jpg",            "happy.jpg",            "sad.jpg",
+        "surprised.jpg",        "neutral.jpg",          "fearful.jpg",          "disgusted.jpg",
+        "lin-manuel-miranda.png"};
+    std::vector<std::string> inputs{(extra / "obama_and_biden.jpg").string(), (extra / "kit_with_rose.jpg").string()};
+    for (const auto& s : strangers) inputs.push_back((extra / s).string());
+    std::vector<std::string> args{"predict"};
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    args.insert(args.end(), {"-m", "model.bin", "-l", "labels.bin", "--format", "csv", "--annotate", "annotated"});
+    r = run_facepipe_m(args, work);
+    INFO("predict stdout: ", r.out, "\nstderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    const auto csv = parse_predict_csv(r.out);
+    std::set<std::string> files_seen;
+    for (const auto& row : csv) {
+        files_seen.insert(row.file);
+        CHECK_MESSAGE(row.status == "ok", row.file, ": ", row.status, " ", row.error);
+    }
+    CHECK(files_seen == std::set<std::string>(inputs.begin(), inputs.end()));
+
+    auto sorted = [](std::vector<std::string> v) { std::sort(v.begin(), v.end()); return v; };
+    CHECK(sorted(labels_of(csv, "obama_and_biden.jpg")) == std::vector<std::string>{"biden", "obama", "unknown"});
+    CHECK(sorted(labels_of(csv, "kit_with_rose.jpg")) == std::vector<std::string>{"kit_harington", "rose_leslie"});
+    for (const auto& s : strangers) {
+        const auto labels = labels_of(csv, s);
+        CHECK_MESSAGE(!labels.empty(), s, ": no face found");
+        for (const auto& l : labels) CHECK_MESSAGE(l == "unknown", s, " was named ", l);
+    }
+
+    // One JPEG per input, named after it.
+    for (const auto& in : inputs) {
+        const fs::path out = work / "annotated" / fs::path(in).filename().replace_extension(".jpg");
+        REQUIRE_MESSAGE(fs::is_regular_file(out), out.string(), " was not written");
+        const std::string bytes = slurp(out);
+        CHECK(bytes.size() > 1000);
+        CHECK(bytes.rfind("\xFF\xD8\xFF", 0) == 0);
+    }
+    CHECK(count_files(work / "annotated") == static_cast<int>(inputs.size()));
+
+    // --- predict, jsonl (paths read from stdin) -------------------------------
+    r = run_facepipe_m({"predict", "-", "-m", "model.bin", "-l", "labels.bin", "--format", "jsonl"}, work,
+                       (extra / "obama_and_biden.jpg").string() + "\n" + (extra / "happy.jpg").string() + "\n");
+    INFO("predict jsonl stdout: ", r.out, "\nstderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    std::vector<nlohmann::json> objects;
+    for (const auto& line : lines_with(r.out, "")) {
+        REQUIRE_NOTHROW(objects.push_back(nlohmann::json::parse(line)));
+    }
+    REQUIRE(objects.size() == 2);
+    for (const auto& j : objects) {
+        REQUIRE(j.is_object());
+        for (const char* key : {"file", "status", "width", "height", "faces", "error"})
+            CHECK_MESSAGE(j.contains(key), "jsonl object lacks ", key, ": ", j.dump());
+        CHECK(j["status"] == "ok");
+        CHECK(j["error"].is_null());
+        CHECK(j["width"].get<int>() > 0);
+        CHECK(j["height"].get<int>() > 0);
+        REQUIRE(j["faces"].is_array());
+        for (const auto& f : j["faces"]) {
+            for (const char* key : {"box", "label", "known", "distance"}) CHECK(f.contains(key));
+            for (const char* key : {"x", "y", "width", "height"}) CHECK(f["box"][key].is_number_integer());
+            CHECK(f["known"].is_boolean());
+            CHECK(f["distance"].is_number());
+            CHECK(f["known"].get<bool>() == (f["label"] != "unknown"));
+        }
+    }
+    CHECK(objects[0]["file"] == (extra / "obama_and_biden.jpg").string());
+    CHECK(objects[0]["width"] == 2000);
+    CHECK(objects[0]["height"] == 1428);
+    CHECK(objects[0]["faces"].size() == 3);
+    CHECK(objects[1]["file"] == (extra / "happy.jpg").string());
+    REQUIRE(objects[1]["faces"].size() >= 1);
+    CHECK(objects[1]["faces"][0]["known"] == false);
+}
