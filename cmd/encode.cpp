@@ -22,8 +22,6 @@ void add_encode(CLI::App& app, Globals& g) {
     c->add_option("-j,--threads", o.threads, "worker threads (0 = all cores)")->capture_default_str();
     c->add_flag("--originals-only", originals_only, "skip the augmented/ copies");
     c->add_flag("--rebuild", o.rebuild, "recompute everything, replacing an incompatible or unreadable output");
-    c->add_option("--checkpoint", o.checkpoint_seconds, "seconds between saves of partial results")
-        ->capture_default_str();
     add_analyzer_flags(c, o.analyzer);
     c->callback([&g] {
         o.include_augmented = !originals_only;

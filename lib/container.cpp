@@ -26,15 +26,6 @@ std::uint64_t get_le(const std::string& in, std::size_t at, int bytes) {
     return v;
 }
 
-// The header stores raw digest bytes (32, not 64 hex chars).
-std::string sha256_raw(std::string_view bytes) {
-    const std::string hex = sha256_hex(bytes);
-    std::string raw(kSha256Bytes, '\0');
-    for (std::size_t i = 0; i < kSha256Bytes; ++i)
-        raw[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-    return raw;
-}
-
 void require_magic8(std::string_view magic8) {
     if (magic8.size() != 8) throw std::invalid_argument("container magic must be 8 bytes");
 }

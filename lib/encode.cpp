@@ -88,7 +88,8 @@ struct Shared {
     std::atomic<size_t> next{0};
 };
 
-void write_store(const EncodeOptions& o, const std::string& model_id, const std::map<std::string, EncodingRecord>& recs) {
+void write_store(const EncodeOptions& o, const std::string& model_id,
+                 const std::map<std::string, EncodingRecord>& recs) {
     EncodingsFile f;
     f.model_id = model_id;
     f.records.reserve(recs.size());
@@ -126,6 +127,17 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     for (const auto& img : scan.images) present.insert(img.rel_path);
     for (auto it = records.begin(); it != records.end();)
         it = present.count(it->first) ? std::next(it) : (++s.pruned, records.erase(it));
+
+    // Records a previous run finished but never saved (it crashed or was killed).
+    const std::string journal_path = o.output.string() + ".journal";
+    int recovered = 0;
+    for (auto& r : EncodingsJournal::recover(journal_path, model_id))
+        if (present.count(r.path)) records[r.path] = std::move(r), ++recovered;
+    if (recovered > 0) {
+        spdlog::info("{}: recovered {} records of an interrupted run", journal_path, recovered);
+        write_store(o, model_id, records);  // saved before the journal is started afresh
+    }
+    EncodingsJournal journal(journal_path, model_id);
 
     const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     // Images are processed in parallel; nested BLAS threads would only contend.
@@ -165,10 +177,9 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     std::vector<std::thread> pool;
     for (auto& w : workers) pool.emplace_back(run, std::ref(*w));
 
-    // Merge results on this thread only, and save every checkpoint_seconds.
+    // Merge results on this thread only; journal each one so a crash loses none.
     std::map<std::string, EncodingRecord> merged;
     size_t received = 0;
-    auto last_save = Clock::now();
     for (bool finished = false; !finished;) {
         std::vector<EncodingRecord> batch;
         {
@@ -178,15 +189,12 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
             batch.swap(sh.done);
             finished = sh.finished_workers == threads && batch.empty();
         }
-        for (auto& r : batch) merged[r.path] = std::move(r);
+        for (auto& r : batch) {
+            journal.append(r);
+            merged[r.path] = std::move(r);
+        }
         received += batch.size();
         if (progress && !batch.empty()) progress(received, scan.images.size());
-        if (!batch.empty() && Clock::now() - last_save > std::chrono::duration<double>(o.checkpoint_seconds)) {
-            auto snapshot = records;  // previous results for images not reached yet
-            for (const auto& [p, r] : merged) snapshot[p] = r;
-            write_store(o, model_id, snapshot);
-            last_save = Clock::now();
-        }
     }
     for (auto& t : pool) t.join();
 
@@ -198,6 +206,7 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     }
     tally(s, merged);
     write_store(o, model_id, merged);
+    journal.remove();
     s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return s;
 }

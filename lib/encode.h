@@ -3,9 +3,10 @@
 // For each image under dataset/<person>/ (originals and augmented/ copies) the
 // shared FaceAnalyzer finds the faces, keeps the largest, and stores its
 // descriptor in encodings.bin. Work is keyed by the file's SHA-256: unchanged
-// files are not recomputed, deleted files are pruned, and the store is
-// checkpointed atomically while running, so a crash loses at most the last
-// checkpoint interval of work.
+// files are not recomputed and deleted files are pruned. Each finished image is
+// appended to encodings.bin.journal at once, and the next run recovers it, so a
+// crash or kill loses none of the work done; encodings.bin itself is only ever
+// replaced atomically.
 #pragma once
 #include <filesystem>
 #include <memory>
@@ -25,7 +26,6 @@ struct EncodeOptions {
     int threads = 0;                  // 0 = all cores
     bool include_augmented = true;
     bool rebuild = false;             // ignore (and replace) an existing, incompatible or unreadable output
-    double checkpoint_seconds = 20;   // how often partial results are saved
     AnalyzerOptions analyzer;
     ImageLimits limits;
 };

@@ -1,10 +1,17 @@
 #include "encodings.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <string_view>
 
 #include "container.h"
 #include "error.h"
+#include "fsutil.h"
+#include "hash.h"
 
 namespace facepipe {
 namespace {
@@ -159,6 +166,90 @@ void require_same_model(const std::string& path, const std::string& file_model_i
     if (file_model_id != current_model_id)
         throw Error(path, "made with a different face model (" + file_model_id + ", current " +
                               current_model_id + "); re-run encode");
+}
+
+}  // namespace facepipe
+
+// ---- journal ----------------------------------------------------------------
+namespace facepipe {
+namespace {
+
+constexpr char kJournalMagic[] = "FPJOURNL";
+constexpr std::uint32_t kJournalVersion = 1;
+
+std::string le32(std::uint32_t v) {
+    return {char(v & 0xFF), char(v >> 8 & 0xFF), char(v >> 16 & 0xFF), char(v >> 24 & 0xFF)};
+}
+
+std::uint32_t read_le32(const std::string& b, std::size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(b[at + i]);
+    return v;
+}
+
+void write_fully(int fd, const std::string& bytes, const std::string& path) {
+    for (std::size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error(path, std::string("write failed: ") + std::strerror(errno));
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace
+
+EncodingsJournal::EncodingsJournal(std::string path, const std::string& model_id) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
+    if (fd_ < 0) throw Error(path_, std::string("cannot create journal: ") + std::strerror(errno));
+    write_fully(fd_, std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(model_id.size()) + model_id, path_);
+}
+
+EncodingsJournal::~EncodingsJournal() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void EncodingsJournal::append(const EncodingRecord& r) {
+    const std::string why = validate_record(r);
+    if (!why.empty()) throw Error(path_, "refusing to journal " + r.path + ": " + why);
+    PayloadWriter w;
+    write_record(w, r);
+    const std::string payload = w.bytes();
+    write_fully(fd_, le32(payload.size()) + sha256_raw(payload) + payload, path_);
+}
+
+void EncodingsJournal::remove() {
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(path_.c_str());
+}
+
+std::vector<EncodingRecord> EncodingsJournal::recover(const std::string& path, const std::string& model_id) {
+    std::vector<EncodingRecord> out;
+    std::string b;
+    try {
+        b = read_file(path, 1ull << 32);
+    } catch (const Error&) {
+        return out;  // no journal: the last run finished (or never started)
+    }
+    const std::string head = std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(model_id.size()) + model_id;
+    if (b.compare(0, head.size(), head) != 0) return out;  // other models or not a journal: ignore
+    for (std::size_t at = head.size(); at + 36 <= b.size();) {
+        const std::uint32_t len = read_le32(b, at);
+        if (len > b.size() - at - 36) break;  // torn entry
+        const std::string payload = b.substr(at + 36, len);
+        if (sha256_raw(payload) != b.substr(at + 4, 32)) break;
+        try {
+            PayloadReader in(payload, path);
+            EncodingRecord r = read_record(in);
+            in.finish();
+            if (!validate_record(r).empty()) break;
+            out.push_back(std::move(r));
+        } catch (const Error&) {
+            break;
+        }
+        at += 36 + len;
+    }
+    return out;
 }
 
 }  // namespace facepipe

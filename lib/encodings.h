@@ -63,6 +63,36 @@ EncodingsFile read_encodings(const std::string& path);
 // Descriptors from different face models live in different spaces, so comparing
 // them is meaningless. Throws Error(path, "made with a different face model
 // (<file_model_id>, current <current_model_id>); re-run encode") when they differ.
+// encodings.bin.journal — the records `encode` has finished since its last
+// complete save, appended one by one, so a crash or kill loses none of them.
+// Layout: "FPJOURNL" | u32 version | u32 length + model_id; then per record:
+// u32 length | 32 raw bytes SHA-256 | record payload. A torn last entry (the
+// process died mid-write) is simply where recovery stops.
+class EncodingsJournal {
+public:
+    // Creates (truncating) the journal for records of model_id.
+    // Throws Error(path, cause) when it cannot be created.
+    EncodingsJournal(std::string path, const std::string& model_id);
+    ~EncodingsJournal();
+    EncodingsJournal(const EncodingsJournal&) = delete;
+    EncodingsJournal& operator=(const EncodingsJournal&) = delete;
+
+    // Appends one validated record with a single write(2): in the page cache,
+    // and so safe from a crash of this process, once it returns.
+    void append(const EncodingRecord& r);
+    // Deletes the journal: call after its records are saved in encodings.bin.
+    void remove();
+
+    // The intact records of a journal left by a run that died; none when there
+    // is no journal or it was written for other models. Never throws for a
+    // damaged journal: it stops at the first entry that does not verify.
+    static std::vector<EncodingRecord> recover(const std::string& path, const std::string& model_id);
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
 void require_same_model(const std::string& path, const std::string& file_model_id,
                         const std::string& current_model_id);
 

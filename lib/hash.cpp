@@ -21,16 +21,18 @@ struct Sha256 {
             throw std::runtime_error("sha256: OpenSSL could not initialise a digest");
     }
     void update(const void* data, size_t n) { EVP_DigestUpdate(ctx.get(), data, n); }
-    std::string hex() {
+    std::string raw() {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
         EVP_DigestFinal_ex(ctx.get(), md, &len);
+        return std::string(reinterpret_cast<const char*>(md), len);
+    }
+    std::string hex() {
         static const char* digits = "0123456789abcdef";
         std::string out;
-        out.reserve(2 * len);
-        for (unsigned int i = 0; i < len; ++i) {
-            out.push_back(digits[md[i] >> 4]);
-            out.push_back(digits[md[i] & 15]);
+        for (unsigned char b : raw()) {
+            out.push_back(digits[b >> 4]);
+            out.push_back(digits[b & 15]);
         }
         return out;
     }
@@ -42,6 +44,12 @@ std::string sha256_hex(std::string_view bytes) {
     Sha256 h;
     h.update(bytes.data(), bytes.size());
     return h.hex();
+}
+
+std::string sha256_raw(std::string_view bytes) {
+    Sha256 h;
+    h.update(bytes.data(), bytes.size());
+    return h.raw();
 }
 
 std::string sha256_file(const std::string& path) {

@@ -9,6 +9,9 @@ namespace facepipe {
 // Lower-case hex SHA-256 of the bytes.
 std::string sha256_hex(std::string_view bytes);
 
+// The 32 raw digest bytes (binary file headers store these).
+std::string sha256_raw(std::string_view bytes);
+
 // Lower-case hex SHA-256 of a file's contents, streamed. Throws Error(path, ...)
 // when the file cannot be read.
 std::string sha256_file(const std::string& path);

@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "container.h"
@@ -184,4 +186,47 @@ TEST_CASE("require_same_model refuses descriptors from another face model") {
                          doctest::Contains("e.bin: made with a different face model (resnet:a/landmarks:b, "
                                            "current resnet:c/landmarks:b); re-run encode"),
                          Error);
+}
+
+TEST_CASE("the journal recovers every intact record and stops at a torn or damaged one") {
+    test::TempDir dir;
+    const std::string path = (dir / "encodings.bin.journal").string();
+    const EncodingsFile f = sample();
+    {
+        EncodingsJournal j(path, f.model_id);
+        for (const auto& r : f.records) j.append(r);
+    }
+    auto back = EncodingsJournal::recover(path, f.model_id);
+    REQUIRE(back.size() == f.records.size());
+    for (size_t i = 0; i < back.size(); ++i) CHECK(same(back[i], f.records[i]));
+
+    CHECK(EncodingsJournal::recover(path, "resnet:other/landmarks:other").empty());
+    CHECK(EncodingsJournal::recover((dir / "missing").string(), f.model_id).empty());
+
+    const std::string bytes = test::slurp_file(path);
+    // A process killed mid-write leaves a torn last entry: the others survive.
+    for (size_t cut : {bytes.size() - 1, bytes.size() - 40}) {
+        std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(cut));
+        CHECK(EncodingsJournal::recover(path, f.model_id).size() == f.records.size() - 1);
+    }
+    // A damaged byte in the second entry: only the first is trusted.
+    const size_t first = 16 + f.model_id.size();  // magic, version, model id length, model id
+    const size_t first_len = static_cast<unsigned char>(bytes[first]) | static_cast<unsigned char>(bytes[first + 1]) << 8;
+    const size_t second = first + 36 + first_len;  // length, SHA-256, payload
+    std::string flipped = bytes;
+    flipped[second + 36 + 5] = static_cast<char>(flipped[second + 36 + 5] ^ 0x40);
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
+    CHECK(EncodingsJournal::recover(path, f.model_id).size() == 1);
+
+    EncodingsJournal j(path, f.model_id);
+    j.remove();
+    CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("the journal refuses an invalid record, naming the journal") {
+    test::TempDir dir;
+    EncodingsJournal j((dir / "j").string(), "m");
+    EncodingRecord r = sample().records[0];
+    r.path = "../escape.jpg";
+    CHECK_THROWS_WITH_AS(j.append(r), contains("refusing to journal"), Error);
 }

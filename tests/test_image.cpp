@@ -36,36 +36,6 @@ void write_bytes(const fs::path& p, const std::string& bytes) {
     std::ofstream(p, std::ios::binary) << bytes;
 }
 
-// Inserts an EXIF APP1 segment holding only the orientation tag right after SOI.
-std::string with_exif_orientation(std::string jpeg, int orientation) {
-    const std::string tiff = std::string("MM\0\x2A\0\0\0\x08", 8)           // big-endian, IFD0 at 8
-                             + std::string("\0\x01", 2)                     // one entry
-                             + std::string("\x01\x12\0\x03\0\0\0\x01", 8)   // 0x0112 SHORT x1
-                             + std::string(1, '\0') + char(orientation) + std::string(2, '\0')
-                             + std::string(4, '\0');                        // no next IFD
-    const std::string payload = std::string("Exif\0\0", 6) + tiff;
-    const size_t len = payload.size() + 2;
-    jpeg.insert(2, std::string("\xFF\xE1") + char(len >> 8) + char(len & 0xFF) + payload);
-    return jpeg;
-}
-
-std::uint32_t crc32(const std::string& s) {
-    std::uint32_t c = 0xFFFFFFFFu;
-    for (unsigned char b : s) {
-        c ^= b;
-        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
-    }
-    return ~c;
-}
-
-std::string be32(std::uint32_t v) {
-    return {char(v >> 24), char(v >> 16 & 0xFF), char(v >> 8 & 0xFF), char(v & 0xFF)};
-}
-
-std::string png_chunk(const std::string& type, const std::string& data) {
-    return be32(std::uint32_t(data.size())) + type + data + be32(crc32(type + data));
-}
-
 bool have_convert() { return std::system("convert -version >/dev/null 2>&1") == 0; }
 
 cv::Vec3b centre_of(const cv::Mat& m) { return m.at<cv::Vec3b>(m.rows / 2, m.cols / 2); }
@@ -89,7 +59,7 @@ TEST_CASE("load_image returns upright 8-bit BGR with the file's sha256") {
 
 TEST_CASE("OpenCV's imdecode applies EXIF orientation 6 (rotate 90 clockwise)") {
     const std::string plain = encode(two_tone(40, 20), ".jpg");
-    const LoadedImage img = decode_image(with_exif_orientation(plain, 6), "exif6.jpg");
+    const LoadedImage img = decode_image(test::with_exif_orientation(plain, 6), "exif6.jpg");
     CHECK(img.bgr.cols == 20);
     CHECK(img.bgr.rows == 40);
     CHECK(img.width == 20);
@@ -99,7 +69,7 @@ TEST_CASE("OpenCV's imdecode applies EXIF orientation 6 (rotate 90 clockwise)") 
     CHECK(top[0] > top[2]);
     CHECK(bottom[2] > bottom[0]);
     // Orientation 1 leaves it as is.
-    CHECK(decode_image(with_exif_orientation(plain, 1), "exif1.jpg").bgr.cols == 40);
+    CHECK(decode_image(test::with_exif_orientation(plain, 1), "exif1.jpg").bgr.cols == 40);
 }
 
 TEST_CASE("bad files fail with one-line errors naming the file") {
@@ -204,9 +174,7 @@ TEST_CASE("a CMYK JPEG decodes to sensible BGR colours") {
 }
 
 TEST_CASE("a PNG claiming 20000x20000 is refused from its header, before decoding") {
-    std::string ihdr = be32(20000) + be32(20000) + std::string("\x08\x02\0\0\0", 5);
-    const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
-                            png_chunk("IDAT", "") + png_chunk("IEND", "");
+    const std::string png = test::png_claiming_size(20000, 20000);
     CHECK_THROWS_WITH_AS(decode_image(png, "bomb.png"),
                          "bomb.png: image is 20000x20000 (400 MP), over the 60 MP limit", Error);
 }
@@ -233,7 +201,7 @@ TEST_CASE("a 9000x8000 JPEG is decoded at half size, still EXIF-upright") {
         cv::Mat big(8000, 9000, CV_8UC3, cv::Scalar(90, 120, 150));
         jpg = encode(big, ".jpg");
     }
-    const LoadedImage img = decode_image(with_exif_orientation(jpg, 6), "big.jpg");
+    const LoadedImage img = decode_image(test::with_exif_orientation(jpg, 6), "big.jpg");
     CHECK(img.scale == 2.0);
     CHECK(img.bgr.cols == 4000);  // turned: 8000 wide / 2
     CHECK(img.bgr.rows == 4500);

@@ -28,11 +28,56 @@ TempDir::~TempDir() {
     fs::remove_all(path_, ec);
 }
 
+std::string slurp_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 fs::path shared_data() {
     if (const char* env = std::getenv("FACEPIPE_SHARED_DATA")) return env;
     const fs::path p = fs::path(FACEPIPE_SOURCE_DIR).parent_path() / "shared" / "data";
     std::error_code ec;
     return fs::is_directory(p, ec) ? p : fs::path();
+}
+
+namespace {
+
+std::uint32_t crc32(const std::string& s) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char b : s) {
+        c ^= b;
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+std::string be32(std::uint32_t v) {
+    return {char(v >> 24), char(v >> 16 & 0xFF), char(v >> 8 & 0xFF), char(v & 0xFF)};
+}
+
+std::string png_chunk(const std::string& type, const std::string& data) {
+    return be32(std::uint32_t(data.size())) + type + data + be32(crc32(type + data));
+}
+
+}  // namespace
+
+// Inserts an EXIF APP1 segment holding only the orientation tag right after SOI.
+std::string with_exif_orientation(std::string jpeg, int orientation) {
+    const std::string tiff = std::string("MM\0\x2A\0\0\0\x08", 8)           // big-endian, IFD0 at 8
+                             + std::string("\0\x01", 2)                     // one entry
+                             + std::string("\x01\x12\0\x03\0\0\0\x01", 8)   // 0x0112 SHORT x1
+                             + std::string(1, '\0') + char(orientation) + std::string(2, '\0')
+                             + std::string(4, '\0');                        // no next IFD
+    const std::string payload = std::string("Exif\0\0", 6) + tiff;
+    const size_t len = payload.size() + 2;
+    jpeg.insert(2, std::string("\xFF\xE1") + char(len >> 8) + char(len & 0xFF) + payload);
+    return jpeg;
+}
+
+std::string png_claiming_size(std::uint32_t width, std::uint32_t height) {
+    const std::string ihdr = be32(width) + be32(height) + std::string("\x08\x02\0\0\0", 5);  // 8-bit RGB
+    return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", "") +
+           png_chunk("IEND", "");
 }
 
 }  // namespace facepipe::test
