@@ -25,7 +25,7 @@ void add_encode(CLI::App& app, Globals& g) {
     add_analyzer_flags(c, o.analyzer);
     c->callback([&g] {
         o.include_augmented = !originals_only;
-        const auto models = LoadedModels::load(locate_models(models_dir(g.models)));
+        const auto models = LoadedModels::load(find_models(models_dir(g.models)));
         ProgressBar bar("encode");
         const EncodeSummary s = encode_dataset(o, models, bar.callback());
         for (const auto& p : s.problems) spdlog::warn("{}", p);

@@ -34,7 +34,7 @@ void add_predict(CLI::App& app, Globals& g) {
         std::shared_ptr<const LoadedModels> models;
         try {
             classifier = std::make_shared<const Classifier>(Classifier::load(model, labels));
-            models = LoadedModels::load(locate_models(models_dir(g.models)));
+            models = LoadedModels::load(find_models(models_dir(g.models)));
         } catch (...) {
             g.exit_code = kUsage;  // nothing can be predicted without a model
             throw;

@@ -6,7 +6,6 @@
 #include <dlib/serialize.h>
 
 #include "error.h"
-#include "face_net.h"
 
 namespace facepipe {
 
@@ -35,7 +34,7 @@ dlib::full_object_detection Aligner::landmarks(const cv::Mat& bgr, const Box& b)
 Chip Aligner::chip(const cv::Mat& bgr, const dlib::full_object_detection& shape) {
     Chip out;
     dlib::extract_image_chip(dlib::cv_image<dlib::bgr_pixel>(bgr),
-                             dlib::get_face_chip_details(shape, net::kChipSize, net::kChipPadding), out);
+                             dlib::get_face_chip_details(shape, kChipSize, kChipPadding), out);
     return out;
 }
 

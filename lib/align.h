@@ -18,6 +18,10 @@ namespace facepipe {
 
 using Chip = dlib::matrix<dlib::rgb_pixel>;  // 150x150 RGB
 
+// The chip geometry dlib's face ResNet was trained on: get_face_chip_details(shape, 150, 0.25).
+constexpr unsigned long kChipSize = 150;
+constexpr double kChipPadding = 0.25;
+
 // Thread-safe once constructed: shape prediction is a const operation.
 class Aligner {
 public:

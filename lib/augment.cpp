@@ -184,7 +184,7 @@ void run_job(Job& job, const fs::path& root, const AugmentOptions& o, const std:
     cv::Mat pixels;  // decoded only when a copy is missing, so re-runs stay cheap
     for (int k = 0; k < o.copies; ++k) {
         const std::string op = ops[(k + offset) % ops.size()];
-        const std::string name = augmented_name(filename, sha, k, op);
+        const std::string name = augmented_name(filename, copy_tag(sha, o.seed), k, op);
         job.outputs.push_back(orig.person + "/" + kAugmentedDir + "/" + name);
         if (fs::exists(dir / name)) {
             ++job.kept;
@@ -261,6 +261,10 @@ int prune(const fs::path& root, const std::set<std::string>& wanted,
 }
 
 }  // namespace
+
+std::string copy_tag(const std::string& original_sha256, std::uint64_t seed) {
+    return sha256_hex("facepipe-augment-v1|tag|" + std::to_string(seed) + "|" + original_sha256);
+}
 
 const std::vector<std::string>& augmentation_ops() {
     static const std::vector<std::string> names = [] {

@@ -59,7 +59,7 @@ struct AugmentSummary {
 // augment_dataset(root, options, progress)
 //   requires: root is a dataset folder (dataset.h).
 //   ensures:  for each original and each k < copies there is a file
-//             <person>/augmented/augmented_name(original, sha256, k, op_k), JPEG
+//             <person>/augmented/augmented_name(original, copy_tag(sha256, seed), k, op_k), JPEG
 //             quality 95, mode 0600, written atomically. Existing files with that
 //             name are kept, not rewritten, so a re-run creates nothing.
 //             op_k = ops[(k + offset) % ops.size()], with ops in canonical order
@@ -76,6 +76,11 @@ struct AugmentSummary {
 //             the batch goes on.
 //   throws:   Error("--copies", ...) / Error("--ops", ...) for bad options;
 //             Error(root, "no such dataset folder").
+// The hash whose first 8 hex digits tag an original's copies: it depends on the
+// original's bytes and the seed, so editing the photo or changing --seed gives
+// new names, and the old copies are recognisably stale (pruned, not kept).
+std::string copy_tag(const std::string& original_sha256, std::uint64_t seed);
+
 AugmentSummary augment_dataset(const std::filesystem::path& root, const AugmentOptions& options,
                                const ProgressCallback& progress = {});  // called after each original,
                                                                         // never concurrently

@@ -510,7 +510,7 @@ std::string format_train_report(const TrainReport& r) {
     out += "Vote: " + std::string(to_string(r.vote)) +
            (r.vote == VoteMode::per_person ? " (m = " + std::to_string(r.per_person_m) + ")" : "") +
            ", k = " + std::to_string(r.k) + "\n";
-    out += "Threshold: " + fmt("%.3f", r.threshold) + " (" + r.threshold_source + ")\n\n";
+    out += "Threshold: " + fmt("%.3f", r.threshold) + ", " + r.threshold_source + "\n\n";
 
     out += "Leave-one-out over original photos (each removed with its augmented copies):\n";
     out += pad("vote", 14) + "  evaluated  correct  wrong  unknown  accuracy\n";

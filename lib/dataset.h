@@ -4,9 +4,9 @@
 //   <root>/<person>/<photo>                 originals, never modified by facepipe
 //   <root>/<person>/augmented/<name>        copies made by `facepipe augment`, named
 //       <photo-filename>~<sha8>~<kk>-<op>.jpg
-//   where sha8 is the first 8 hex digits of the original's SHA-256 (so a changed
-//   original makes its old copies recognisably stale), kk the 2-digit copy index
-//   and op the augmentation op (see augment.h).
+//   where sha8 is the first 8 hex digits of augment.h's copy_tag(original's
+//   SHA-256, seed) (so a changed original or a new seed makes the old copies
+//   recognisably stale), kk the 2-digit copy index and op the augmentation op.
 //
 // Entries whose name starts with '.' are ignored everywhere.
 #pragma once
@@ -56,8 +56,7 @@ struct DatasetScan {
 //            augmented/ whose name does not parse, and augmented copies whose
 //            original is gone. Non-image files are skipped silently (debug log).
 //            It does not read file contents: a copy of an original that has since
-//            changed is listed; compare source_sha8 to the original's hash to
-//            tell (`facepipe augment` prunes such copies).
+//            changed is listed (`facepipe augment` prunes such copies).
 //   throws:  Error(root, "no such dataset folder") when root is not a folder.
 DatasetScan scan_dataset(const std::filesystem::path& root, bool include_augmented = true);
 

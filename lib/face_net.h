@@ -39,8 +39,4 @@ using anet_type = loss_metric<fc_no_bias<128, avg_pool_everything<
     max_pool<3, 3, 2, 2, relu<affine<con<32, 7, 7, 2, 2,
     input_rgb_image_sized<150>>>>>>>>>>>>>;
 
-// The chip geometry the network was trained on: dlib's get_face_chip_details(shape, 150, 0.25).
-constexpr unsigned long kChipSize = 150;
-constexpr double kChipPadding = 0.25;
-
 }  // namespace facepipe::net

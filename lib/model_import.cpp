@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "align.h"
 #include "error.h"
 #include "face_net.h"
 #include "fsutil.h"
@@ -151,7 +152,7 @@ void fill_affine(dlib::affine_& a, const Tensor& weights, const Tensor& biases, 
 
 // A deterministic, face-sized test input for comparing two nets.
 dlib::matrix<dlib::rgb_pixel> probe_image() {
-    dlib::matrix<dlib::rgb_pixel> img(net::kChipSize, net::kChipSize);
+    dlib::matrix<dlib::rgb_pixel> img(kChipSize, kChipSize);
     for (long r = 0; r < img.nr(); ++r)
         for (long c = 0; c < img.nc(); ++c)
             img(r, c) = dlib::rgb_pixel((r * 7 + c * 3) % 256, (r * c) % 256, (255 - r + c) % 256);

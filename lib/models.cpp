@@ -1,9 +1,6 @@
 #include "models.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
-
-#include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -56,7 +53,7 @@ std::string ModelFiles::model_id() const {
     return "resnet:" + recognition_sha256.substr(0, 12) + "/landmarks:" + landmarks_sha256.substr(0, 12);
 }
 
-ModelFiles locate_models(const fs::path& dir) {
+ModelFiles find_models(const fs::path& dir) {
     std::error_code ec;
     ModelFiles m;
     m.recognition = dir / kRecognitionModelFile;
@@ -68,12 +65,17 @@ ModelFiles locate_models(const fs::path& dir) {
     if (!fs::is_regular_file(m.landmarks, ec)) m.landmarks = kSystemLandmarkPath;
     if (!fs::is_regular_file(m.landmarks, ec))
         throw ModelError(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
-    const auto t0 = std::chrono::steady_clock::now();
-    m.recognition_sha256 = sha256_file(m.recognition.string());
+    return m;
+}
+
+void verify_models(ModelFiles& m) {    m.recognition_sha256 = sha256_file(m.recognition.string());
     m.landmarks_sha256 = sha256_file(m.landmarks.string());
-    spdlog::debug("model checksums: {:.0f} ms",
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     m.origin = verify_provenance(m.recognition, m.recognition_sha256);
+}
+
+ModelFiles locate_models(const fs::path& dir) {
+    ModelFiles m = find_models(dir);
+    verify_models(m);
     return m;
 }
 

@@ -39,10 +39,17 @@ struct ModelFiles {
     std::string model_id() const;
 };
 
-// Finds both model files for `dir` (landmarks: dir first, then /usr/share/dlib),
-// checksums them, and when a provenance file sits beside the recognition model,
-// verifies the recorded output checksum. Throws Error naming the missing or
-// mismatching file and what to run to fix it (`facepipe models import`).
+// Finds both model files for `dir` (landmarks: dir first, then /usr/share/dlib);
+// cheap, no checksums yet. Throws ModelError naming a missing file and what to
+// run to fix it (`facepipe models import`).
+ModelFiles find_models(const std::filesystem::path& dir);
+
+// Fills in the checksums (~0.1 s for both files) and, when a provenance file
+// sits beside the recognition model, checks the recorded output checksum.
+// Throws ModelError naming the mismatching file.
+void verify_models(ModelFiles& files);
+
+// find_models + verify_models.
 ModelFiles locate_models(const std::filesystem::path& dir);
 
 }  // namespace facepipe

@@ -13,9 +13,9 @@ double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-Box clip(const Box& b, int offset, int width, int height) {
-    const int x0 = std::clamp(b.x - offset, 0, width), y0 = std::clamp(b.y - offset, 0, height);
-    const int x1 = std::clamp(b.x - offset + b.width, 0, width), y1 = std::clamp(b.y - offset + b.height, 0, height);
+Box clip(const Box& b, int width, int height) {
+    const int x0 = std::clamp(b.x, 0, width), y0 = std::clamp(b.y, 0, height);
+    const int x1 = std::clamp(b.x + b.width, 0, width), y1 = std::clamp(b.y + b.height, 0, height);
     return Box{x0, y0, x1 - x0, y1 - y0};
 }
 
@@ -30,8 +30,12 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
 
 std::shared_ptr<const LoadedModels> LoadedModels::load(const ModelFiles& files) {
     auto m = std::shared_ptr<LoadedModels>(new LoadedModels());
-    m->files_ = files;
     const auto t0 = Clock::now();
+    m->files_ = std::async(std::launch::async, [files = ModelFiles(files), t0]() mutable {
+        if (files.recognition_sha256.empty()) verify_models(files);
+        spdlog::debug("model checksums verified after {:.0f} ms", ms_since(t0));
+        return files;
+    });
     m->aligner_ = std::async(std::launch::async, [path = files.landmarks, t0] {
         auto a = std::make_shared<const Aligner>(path);
         spdlog::debug("landmark model loaded after {:.0f} ms", ms_since(t0));
@@ -48,51 +52,56 @@ std::shared_ptr<const LoadedModels> LoadedModels::load(const ModelFiles& files) 
 FaceAnalyzer::FaceAnalyzer(std::shared_ptr<const LoadedModels> models, AnalyzerOptions options)
     : models_(std::move(models)),
       options_(options),
-      detector_(options.detector),
-      model_id_(models_->files().model_id()) {}
+      detector_(options.detector) {}
 
-std::vector<Detection> FaceAnalyzer::find_faces(const cv::Mat& bgr, cv::Mat& work, int& offset) {
-    work = bgr;
-    offset = 0;
+std::vector<Detection> FaceAnalyzer::detect(const cv::Mat& bgr) {
+    const auto t0 = Clock::now();
     auto dets = detector_.detect(bgr);
-    if (!dets.empty() || std::max(bgr.cols, bgr.rows) > options_.pad_retry_max_side) return dets;
-    offset = std::max(bgr.cols, bgr.rows) / 2;
-    cv::copyMakeBorder(bgr, work, offset, offset, offset, offset, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-    return detector_.detect(work);
+    if (dets.empty() && std::max(bgr.cols, bgr.rows) <= options_.pad_retry_max_side) {
+        const int pad = std::max(bgr.cols, bgr.rows) / 2;
+        cv::Mat padded;
+        cv::copyMakeBorder(bgr, padded, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+        dets = detector_.detect(padded);
+        // Back to bgr's coordinates: the box may now reach past its edges, which
+        // landmarks and chips handle (dlib reads pixels outside the image as 0,
+        // exactly what the black padding held).
+        for (auto& d : dets) d.box.x -= pad, d.box.y -= pad;
+    }
+    times_.detect_ms += ms_since(t0);
+    return dets;
 }
 
-std::vector<Face> FaceAnalyzer::analyze(const cv::Mat& bgr, int max_faces, int* faces_found) {
+std::vector<Descriptor> FaceAnalyzer::describe(const cv::Mat& bgr, const std::vector<Box>& boxes) {
+    if (boxes.empty()) return {};
     auto t0 = Clock::now();
-    cv::Mat work;
-    int offset = 0;
-    auto dets = find_faces(bgr, work, offset);
-    times_.detect_ms += ms_since(t0);
-    if (faces_found) *faces_found = static_cast<int>(dets.size());
-    if (max_faces > 0 && static_cast<int>(dets.size()) > max_faces) dets.resize(max_faces);
-
-    t0 = Clock::now();
     std::vector<Chip> chips;
-    chips.reserve(dets.size());
-    for (const auto& d : dets) chips.push_back(Aligner::chip(work, models_->aligner().landmarks(work, d.box)));
+    chips.reserve(boxes.size());
+    for (const auto& b : boxes) chips.push_back(Aligner::chip(bgr, models_->aligner().landmarks(bgr, b)));
     times_.landmarks_ms += ms_since(t0);
 
     t0 = Clock::now();
-    if (!embedder_ && !chips.empty()) embedder_.emplace(models_->embedder_prototype());
-    const auto descriptors = chips.empty() ? std::vector<Descriptor>{} : embedder_->compute(chips);
+    if (!embedder_) embedder_.emplace(models_->embedder_prototype());
+    auto descriptors = embedder_->compute(chips);
     times_.descriptor_ms += ms_since(t0);
+    return descriptors;
+}
+
+std::vector<Face> FaceAnalyzer::analyze(const cv::Mat& bgr, int max_faces, int* faces_found) {
+    auto dets = detect(bgr);
+    if (faces_found) *faces_found = static_cast<int>(dets.size());
+    if (max_faces > 0 && static_cast<int>(dets.size()) > max_faces) dets.resize(max_faces);
+    std::vector<Box> boxes;
+    for (const auto& d : dets) boxes.push_back(d.box);
+    const auto descriptors = describe(bgr, boxes);
 
     std::vector<Face> faces(dets.size());
     for (size_t i = 0; i < dets.size(); ++i) {
-        faces[i].box = clip(dets[i].box, offset, bgr.cols, bgr.rows);
+        faces[i].box = clip(dets[i].box, bgr.cols, bgr.rows);
         faces[i].score = dets[i].score;
         faces[i].descriptor = descriptors[i];
     }
     return faces;
 }
-
-}  // namespace facepipe
-
-namespace facepipe {
 
 std::vector<Face> FaceAnalyzer::analyze(const LoadedImage& image, int max_faces, int* faces_found) {
     auto faces = analyze(image.bgr, max_faces, faces_found);

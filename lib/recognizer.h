@@ -42,19 +42,20 @@ struct StageTimes {
 };
 
 // The loaded, read-only models, shared by every thread's analyzer.
-// load() returns at once and reads the files on background threads (the
-// landmark model alone takes ~0.5 s to deserialize), so that decoding and face
-// detection overlap with it; the accessors wait, and rethrow a ModelError.
+// load() returns at once and reads (and, if not done yet, checksums) the files
+// on background threads (the landmark model alone takes ~0.5 s to
+// deserialize), so that decoding and face detection overlap with it; the
+// accessors wait, and rethrow a ModelError.
 class LoadedModels {
 public:
     static std::shared_ptr<const LoadedModels> load(const ModelFiles& files);
-    const ModelFiles& files() const { return files_; }
+    const ModelFiles& files() const { return files_.get(); }  // verified
     const Aligner& aligner() const { return *aligner_.get(); }
     const Embedder& embedder_prototype() const { return *embedder_.get(); }  // copied per analyzer
     void wait() const { aligner(); embedder_prototype(); }
 
 private:
-    ModelFiles files_;
+    std::shared_future<ModelFiles> files_;
     std::shared_future<std::shared_ptr<const Aligner>> aligner_;
     std::shared_future<std::shared_ptr<const Embedder>> embedder_;
 };
@@ -73,17 +74,20 @@ public:
     // load_image had to decode it reduced.
     std::vector<Face> analyze(const LoadedImage& image, int max_faces = 0, int* faces_found = nullptr);
 
+    // The two halves of analyze, for callers that track faces between
+    // detections (live): faces in bgr, largest first, boxes in bgr's pixels
+    // (they may reach past its edges); and one descriptor per box.
+    std::vector<Detection> detect(const cv::Mat& bgr);
+    std::vector<Descriptor> describe(const cv::Mat& bgr, const std::vector<Box>& boxes);
+
     const StageTimes& times() const { return times_; }
-    const std::string& model_id() const { return model_id_; }
+    std::string model_id() const { return models_->files().model_id(); }
 
 private:
-    std::vector<Detection> find_faces(const cv::Mat& bgr, cv::Mat& work, int& offset);
-
     std::shared_ptr<const LoadedModels> models_;
     AnalyzerOptions options_;
     FaceDetector detector_;
     std::optional<Embedder> embedder_;  // this thread's copy, made on first use
-    std::string model_id_;
     StageTimes times_;
 };
 

@@ -53,7 +53,7 @@ TARGETS=(--target facepipe)
 [ "$WITH_TESTS" -eq 1 ] && TARGETS=()
 cmake --build "$BUILD_DIR" -j "$JOBS" "${TARGETS[@]}"
 if [ "$SANITIZE" -eq 1 ]; then
-  cmake -S "$REPO" -B "$REPO/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACEPIPE_SANITIZE=ON >/dev/null
+  cmake -S "$REPO" -B "$REPO/build-asan" -DCMAKE_BUILD_TYPE=Release -DFACEPIPE_SANITIZE=ON >/dev/null
   cmake --build "$REPO/build-asan" -j "$JOBS" "${TARGETS[@]}"
 fi
 

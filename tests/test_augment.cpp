@@ -156,7 +156,7 @@ TEST_CASE("augment_dataset writes copies named after the original, 0600, decodab
     for (const auto& img : scan.images) {
         if (img.original()) continue;
         const auto src = load_image((dir.path() / img.source).string());
-        CHECK(img.source_sha8 == src.sha256.substr(0, 8));
+        CHECK(img.source_sha8 == copy_tag(src.sha256, 1).substr(0, 8));
         const auto copy = load_image(img.abs.string());
         CHECK(copy.bgr.size() == src.bgr.size());
         struct stat st {};
@@ -250,13 +250,19 @@ TEST_CASE("prune removes stale copies and only those") {
     }
     SUBCASE("original changed") {
         write_jpeg(root / "alice" / "a1.jpg", synthetic(96, 80, 5));
-        const std::string sha8 = sha256_file((root / "alice" / "a1.jpg").string()).substr(0, 8);
+        const std::string sha8 = copy_tag(sha256_file((root / "alice" / "a1.jpg").string()), 1).substr(0, 8);
         const AugmentSummary s = augment_dataset(root, opts(5));
         CHECK(s.pruned == 5);
         CHECK(s.created == 5);
         CHECK(s.kept == 10);
         for (const auto& img : scan_dataset(root).images)
             if (!img.original() && img.source == "alice/a1.jpg") CHECK(img.source_sha8 == sha8);
+    }
+    SUBCASE("new seed: every copy is remade, none kept from the old seed") {
+        const AugmentSummary s = augment_dataset(root, opts(5, 2));
+        CHECK(s.pruned == 15);
+        CHECK(s.created == 15);
+        CHECK(s.kept == 0);
     }
     SUBCASE("fewer copies") {
         const AugmentSummary s = augment_dataset(root, opts(2));

@@ -270,7 +270,7 @@ TEST_CASE("the report compares both vote modes and flags weak people") {
     CHECK(text.find("per-person *") != std::string::npos);
     CHECK(text.find("knn ") != std::string::npos);
     CHECK(text.find("weak") != std::string::npos);
-    CHECK(text.find("Threshold: 0.500 (--threshold 0.5)") != std::string::npos);
+    CHECK(text.find("Threshold: 0.500, --threshold 0.5") != std::string::npos);
 }
 
 TEST_CASE("training refuses unusable data and warns about a single person") {
