@@ -56,7 +56,7 @@ echo
 read -r t_train mem_train < <(cd "$WORK" && measure "$F" train -q --encodings all.bin)
 echo "## train"
 echo
-echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(grep -E '^per-person' "$WORK/train.txt" | awk '{print $NF" ("$3" of "$2" originals)"}')"
+echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(grep -E '^per-person' "$WORK/train.txt" | awk '{print $NF" ("$4" of "$3" originals)"}')"
 echo
 
 # ---- predict: one photo per run, model loading included ----
