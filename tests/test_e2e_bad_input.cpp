@@ -340,3 +340,21 @@ TEST_CASE("e2e: predict with a damaged or foreign model exits 2 naming the file"
     CHECK(r.out.find("obama") == std::string::npos);
     CHECK(r.out.find("biden") == std::string::npos);
 }
+
+TEST_CASE("e2e: --annotate keeps one copy per input even when file names repeat") {
+    REQUIRE_TRAINED(t);
+    TempDir tmp;
+    fs::create_directories(tmp / "a");
+    fs::create_directories(tmp / "b");
+    spit(tmp / "a" / "x.jpg", encode_as(t.probe, ".jpg"));
+    spit(tmp / "b" / "x.jpg", encode_as(t.probe, ".jpg"));
+    spit(tmp / "b" / "x.png", encode_as(t.probe, ".png"));
+    const auto r = run_facepipe_m({"predict", "a/x.jpg", "b/x.jpg", "b/x.png", "-m", (t.work / "model.bin").string(),
+                                   "-l", (t.work / "labels.bin").string(), "--annotate", "out"},
+                                  tmp.path());
+    INFO("stdout: ", r.out, "\nstderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(tmp / "out" / "x.jpg"));
+    CHECK(fs::exists(tmp / "out" / "x-1.jpg"));
+    CHECK(fs::exists(tmp / "out" / "x-2.jpg"));
+}
