@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <optional>
 
 #include "classifier.h"
 #include "commands.h"
@@ -30,18 +31,14 @@ void add_predict(CLI::App& app, Globals& g) {
     add_analyzer_flags(c, o.analyzer);
     c->callback([&g] {
         o.annotate_dir = annotate;
-        std::shared_ptr<const Classifier> classifier;
-        std::shared_ptr<const LoadedModels> models;
+        std::optional<Predictor> predictor;
         try {
-            classifier = std::make_shared<const Classifier>(Classifier::load(model, labels));
-            models = LoadedModels::load(find_models(models_dir(g.models)));
+            auto classifier = std::make_shared<const Classifier>(Classifier::load(model, labels));
+            predictor.emplace(LoadedModels::load(find_models(models_dir(g.models))), classifier, o, model);
         } catch (...) {
-            g.exit_code = kUsage;  // nothing can be predicted without a model
+            g.exit_code = kUsage;  // nothing can be predicted without a (matching) model
             throw;
         }
-        g.exit_code = kUsage;
-        Predictor predictor(models, classifier, o, model);
-        g.exit_code = kOk;
         std::vector<ImageLabels> missing;
         const auto files = expand_inputs(inputs, std::cin, &missing);
         ResultWriter out(std::cout, parse_output_format(format));
@@ -52,7 +49,7 @@ void add_predict(CLI::App& app, Globals& g) {
             ++failed;
         }
         for (const auto& f : files) {
-            const ImageLabels r = predictor.label_image(f);
+            const ImageLabels r = predictor->label_image(f);
             if (!r.ok()) {
                 spdlog::error("{}: {}", r.input, r.error);
                 ++failed;
