@@ -1,0 +1,143 @@
+// Tests of lib/video.h on videos the tests write themselves.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+#include <thread>
+
+#include "error.h"
+#include "testutil.h"
+#include "video.h"
+
+using namespace facepipe;
+using facepipe::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A Motion-JPEG video whose frame i is a flat grey of level 8 * i.
+void write_counting_video(const fs::path& path, int frames, double fps) {
+    cv::VideoWriter w(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, {160, 120});
+    REQUIRE(w.isOpened());
+    for (int i = 0; i < frames; ++i) w.write(cv::Mat(120, 160, CV_8UC3, cv::Scalar::all(8 * i)));
+}
+
+int level(const cv::Mat& bgr) { return static_cast<int>(cv::mean(bgr)[0] / 8.0 + 0.5); }
+
+}  // namespace
+
+TEST_CASE("video: URLs are streams, file:// and paths are files") {
+    CHECK(SourceSpec::from_video("rtsp://cam.local/stream").kind == SourceSpec::Kind::stream);
+    CHECK(SourceSpec::from_video("http://127.0.0.1:8080/v.mjpg").kind == SourceSpec::Kind::stream);
+    const auto f = SourceSpec::from_video("file:///tmp/clip.mp4");
+    CHECK(f.kind == SourceSpec::Kind::file);
+    CHECK(f.location == "/tmp/clip.mp4");
+    CHECK(SourceSpec::from_video("clips/a b.mp4").kind == SourceSpec::Kind::file);
+    CHECK(SourceSpec::from_video("odd:name://x.mp4").kind == SourceSpec::Kind::file);  // ':' is no scheme letter
+    CHECK(SourceSpec::from_camera(0).describe() == "camera 0");
+}
+
+TEST_CASE("video: every_frame delivers each frame of a file in order") {
+    TempDir dir;
+    write_counting_video(dir / "c.avi", 24, 30);
+    CaptureOptions o;
+    o.every_frame = true;
+    VideoSource src(SourceSpec::from_video((dir / "c.avi").string()), o);
+    CHECK(src.size() == cv::Size(160, 120));
+    CHECK(src.fps() == doctest::Approx(30));
+    Frame f;
+    int n = 0;
+    while (src.next(f)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(n < 3 ? 20 : 0));  // a slow consumer loses nothing
+        CHECK(f.index == n);
+        CHECK(level(f.bgr) == n);
+        CHECK(f.time_s == doctest::Approx(n / 30.0));
+        ++n;
+    }
+    CHECK(n == 24);
+    CHECK(src.stats().dropped == 0);
+    CHECK(src.error().empty());
+}
+
+TEST_CASE("video: played live, a file is paced and a slow consumer gets the newest frame") {
+    TempDir dir;
+    write_counting_video(dir / "c.avi", 30, 60);  // half a second
+    VideoSource src(SourceSpec::from_video((dir / "c.avi").string()), CaptureOptions{});
+    Frame f;
+    std::int64_t last = -1;
+    int taken = 0;
+    const auto t0 = SteadyClock::now();
+    while (src.next(f)) {
+        CHECK(f.index > last);
+        CHECK(level(f.bgr) == f.index);
+        last = f.index;
+        ++taken;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // 3 frame times
+    }
+    const double took = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    CHECK(took > 0.4);  // paced at 60 fps, not decoded as fast as possible
+    const auto s = src.stats();
+    CHECK(s.decoded == 30);
+    CHECK(s.dropped > 10);
+    CHECK(taken + s.dropped == 30);
+}
+
+TEST_CASE("video: sources that cannot be opened say why") {
+    TempDir dir;
+    CHECK_THROWS_WITH_AS(VideoSource(SourceSpec::from_video((dir / "none.mp4").string()), {}),
+                         doctest::Contains("no such file"), Error);
+    const auto text = dir / "notes.mp4";
+    { std::ofstream(text) << "not a video"; }
+    CHECK_THROWS_WITH_AS(VideoSource(SourceSpec::from_video(text.string()), {}),
+                         doctest::Contains("cannot be opened as a video"), Error);
+    CHECK_THROWS_WITH_AS(VideoSource(SourceSpec::from_camera(97), {}), doctest::Contains("no such camera device"),
+                         Error);
+    CaptureOptions quick;
+    quick.retries = 2;
+    quick.backoff_s = 0.01;
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    CHECK_THROWS_WITH_AS(VideoSource(SourceSpec::from_video("http://127.0.0.1:9/none.mjpg"), quick),
+                         doctest::Contains("gave up after 2 retries"), Error);
+}
+
+TEST_CASE("video: stop() ends next() and the decoder") {
+    TempDir dir;
+    write_counting_video(dir / "c.avi", 200, 10);  // 20 s if played to the end
+    VideoSource src(SourceSpec::from_video((dir / "c.avi").string()), CaptureOptions{});
+    Frame f;
+    REQUIRE(src.next(f));
+    std::atomic<bool> interrupt{true};
+    const auto t0 = SteadyClock::now();
+    CHECK_FALSE(src.next(f, &interrupt));
+    CHECK(std::chrono::duration<double>(SteadyClock::now() - t0).count() < 1.0);
+    src.stop();
+    CHECK_FALSE(src.next(f));
+}
+
+TEST_CASE("video: a recording appears only when finished") {
+    TempDir dir;
+    const auto out = dir / "rec.mp4";
+    {
+        VideoRecorder rec(out.string(), 15);
+        for (int i = 0; i < 10; ++i) rec.write(cv::Mat(96, 128, CV_8UC3, cv::Scalar::all(20 * i)));
+        CHECK_FALSE(fs::exists(out));
+        rec.finish();
+        CHECK(rec.frames() == 10);
+    }
+    REQUIRE(fs::exists(out));
+    cv::VideoCapture cap(out.string());
+    REQUIRE(cap.isOpened());
+    CHECK(cap.get(cv::CAP_PROP_FRAME_COUNT) == doctest::Approx(10));
+
+    // Abandoned (an exception, a crash of the loop): nothing is left behind.
+    const auto abandoned = dir / "gone.avi";
+    {
+        VideoRecorder rec(abandoned.string(), 15);
+        rec.write(cv::Mat(96, 128, CV_8UC3, cv::Scalar::all(0)));
+    }
+    CHECK_FALSE(fs::exists(abandoned));
+    CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator{}) == 1);
+}
