@@ -22,5 +22,6 @@ void add_augment(CLI::App& app, Globals& g);
 void add_encode(CLI::App& app, Globals& g);
 void add_train(CLI::App& app, Globals& g);
 void add_predict(CLI::App& app, Globals& g);
+void add_live(CLI::App& app, Globals& g);
 
 }  // namespace facepipe::cmd

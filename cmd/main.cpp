@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     cmd::add_encode(app, g);
     cmd::add_train(app, g);
     cmd::add_predict(app, g);
+    cmd::add_live(app, g);
 
     app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
     try {

@@ -22,4 +22,13 @@ void draw_face(cv::Mat& bgr, const Box& box, const std::string& name, float dist
                 cv::Scalar(255, 255, 255), thick / 2 + 1, cv::LINE_AA);
 }
 
+void draw_status(cv::Mat& bgr, const std::string& text) {
+    const double font = std::clamp(bgr.cols / 1280.0, 0.45, 1.2);
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
+    cv::rectangle(bgr, cv::Rect(0, 0, size.width + 10, size.height + baseline + 8), cv::Scalar(0, 0, 0), cv::FILLED);
+    cv::putText(bgr, text, cv::Point(5, size.height + 4), cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(255, 255, 255), 1,
+                cv::LINE_AA);
+}
+
 }  // namespace facepipe

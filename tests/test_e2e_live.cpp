@@ -1,0 +1,424 @@
+// End-to-end tests of `facepipe live` on a video the test makes itself: two
+// enrolled faces and a stranger, cut from npm's face-api sample photos, moving
+// and zooming over a plain background, with empty frames before and after.
+// The model is trained on the demo dataset (scripts/make_demo_dataset.sh).
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+#include <set>
+#include <sstream>
+
+#include "e2e.h"
+#include "testutil.h"
+#include "types.h"
+
+using namespace facepipe::test;
+using facepipe::Box;
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kSamples = fs::path(FACEPIPE_SOURCE_DIR) / ".cache/npm/face-api/package/demo";
+
+// The scripted scene: frame i shows each portrait at rect(i) (none in the
+// first and last kEmpty frames). A portrait is a face crop with half a face of
+// margin on every side, so its face box is the middle half of it.
+constexpr int kW = 640, kH = 360, kEmpty = 12, kMoving = 60, kFrames = kEmpty + kMoving + 2 * kEmpty;
+
+struct Actor {
+    std::string label;  // what live should call it
+    cv::Mat portrait;
+    cv::Rect rect(int i) const;  // i in [0, kMoving)
+    int slot = 0;
+};
+
+cv::Rect Actor::rect(int i) const {
+    const double t = i / double(kMoving - 1);
+    switch (slot) {
+        case 0: return {static_cast<int>(4 + 20 * t), static_cast<int>(70 + 40 * t), 200, 200};  // walks
+        case 1: {  // zooms in, centred
+            const int s = static_cast<int>(180 + 50 * t);
+            return {320 - s / 2, 180 - s / 2, s, s};
+        }
+        default: return {436, static_cast<int>(150 - 90 * t), 200, 200};  // rises
+    }
+}
+
+Box face_in(const cv::Rect& r) { return {r.x + r.width / 4, r.y + r.height / 4, r.width / 2, r.height / 2}; }
+
+double iou(const Box& a, const Box& b) {
+    const int x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
+    const int x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
+    if (x1 <= x0 || y1 <= y0) return 0;
+    const double in = double(x1 - x0) * (y1 - y0);
+    return in / (double(a.area()) + double(b.area()) - in);
+}
+
+// The demo dataset, encoded and trained, plus the scripted video. Built once
+// per test process (each TEST_CASE runs in its own).
+struct LiveFixture {
+    TempDir dir;
+    std::vector<Actor> actors;
+    fs::path video = dir / "scene.avi";
+    bool ready = false;
+
+    LiveFixture() {
+        if (!fs::exists(kSamples / "sample4.jpg")) {
+            MESSAGE("skipped: npm samples missing (run scripts/setup.sh --tests)");
+            return;
+        }
+        const std::string make = std::string("bash '") + FACEPIPE_SOURCE_DIR + "/scripts/make_demo_dataset.sh' '" +
+                                 (dir / "dataset").string() + "' 2>/dev/null";
+        REQUIRE(std::system(make.c_str()) == 0);
+        const auto enc = run_facepipe_m({"encode", "--dataset", "dataset"}, dir.path());
+        REQUIRE_MESSAGE(enc.exit_code == 0, enc.err);
+        const auto tr = run_facepipe_m({"train"}, dir.path());
+        REQUIRE_MESSAGE(tr.exit_code == 0, tr.err);
+
+        auto portrait = [](const std::string& photo, cv::Rect face) {
+            const cv::Mat img = cv::imread((kSamples / photo).string());
+            REQUIRE(!img.empty());
+            const int m = face.width / 2;
+            return img(cv::Rect(face.x - m, face.y - m, face.width + 2 * m, face.height + 2 * m)).clone();
+        };
+        // Boxes as `facepipe predict` reports them on these pinned photos.
+        actors.push_back({"sample1-a", portrait("sample1.jpg", {366, 366, 227, 227}), 0});
+        actors.push_back({"sample2-a", portrait("sample2.jpg", {1437, 192, 225, 225}), 1});
+        actors.push_back({"unknown", portrait("sample4.jpg", {636, 119, 189, 188}), 2});  // not enrolled
+        write_video(video, 15);
+        ready = true;
+    }
+
+    cv::Mat frame(int f) const {
+        cv::Mat canvas(kH, kW, CV_8UC3, cv::Scalar(90, 100, 110));
+        const int i = f - kEmpty;
+        if (i < 0 || i >= kMoving) return canvas;
+        for (const auto& a : actors) {
+            cv::Mat scaled;
+            const cv::Rect r = a.rect(i);
+            cv::resize(a.portrait, scaled, r.size(), 0, 0, cv::INTER_AREA);
+            scaled.copyTo(canvas(r));
+        }
+        return canvas;
+    }
+
+    void write_video(const fs::path& path, double fps, int frames = kFrames) const {
+        cv::VideoWriter w(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, {kW, kH});
+        REQUIRE(w.isOpened());
+        for (int f = 0; f < frames; ++f) w.write(frame(f % kFrames));
+    }
+};
+
+std::vector<Json> json_lines(const std::string& text) {
+    std::vector<Json> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(Json::parse(line));
+    return out;
+}
+
+std::vector<Json> events_of(const std::vector<Json>& all, const std::string& kind) {
+    std::vector<Json> out;
+    for (const auto& j : all)
+        if (j.at("event") == kind) out.push_back(j);
+    return out;
+}
+
+Box box_of(const Json& j) { return {j["box"][0], j["box"][1], j["box"][2], j["box"][3]}; }
+
+// A running facepipe whose stdout is read line by line as it comes.
+class Spawned {
+public:
+    explicit Spawned(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& err_path) {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        std::vector<std::string> argv_s{FACEPIPE_BINARY, "--models", FACEPIPE_TEST_MODEL_DIR};
+        argv_s.insert(argv_s.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (auto& a : argv_s) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        const std::string dir = cwd.string(), err = err_path.string();
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (e < 0 || ::dup2(fds[1], 1) < 0 || ::dup2(e, 2) < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
+            ::close(fds[0]);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        fd_ = fds[0];
+    }
+    ~Spawned() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        if (fd_ >= 0) ::close(fd_);
+    }
+    // The next line of stdout; false at its end or after timeout_ms.
+    bool line(std::string& out, int timeout_ms = 20000) {
+        for (;;) {
+            if (const auto nl = buf_.find('\n'); nl != std::string::npos) {
+                out = buf_.substr(0, nl);
+                buf_.erase(0, nl + 1);
+                return true;
+            }
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, timeout_ms) <= 0) return false;
+            char chunk[4096];
+            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+            if (n <= 0) return false;
+            buf_.append(chunk, static_cast<size_t>(n));
+        }
+    }
+    bool interrupt() { return ::kill(pid_, SIGINT) == 0; }
+    int wait() {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+private:
+    pid_t pid_ = -1;
+    int fd_ = -1;
+    std::string buf_;
+};
+
+}  // namespace
+
+TEST_CASE("e2e: live headless follows and names the faces it was shown") {
+    LiveFixture fx;
+    if (!fx.ready) return;
+    const auto r = run_facepipe_m({"live", "--video", "scene.avi", "--headless", "--every-frame", "--print-frames",
+                                   "--record", "annotated.mp4"},
+                                  fx.dir.path());
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto all = json_lines(r.out);
+    REQUIRE(!all.empty());
+
+    // Each actor: one track, named right from its first frame, never renamed.
+    const auto appeared = events_of(all, "appeared");
+    REQUIRE(appeared.size() == fx.actors.size());
+    std::map<int, const Actor*> track_actor;
+    for (const auto& e : appeared) {
+        const int i = e["frame"].get<int>() - kEmpty;
+        REQUIRE(i >= 0);
+        CHECK(i < 10);  // found at the first detections after the faces come in
+        const Actor* best = nullptr;
+        for (const auto& a : fx.actors)
+            if (iou(box_of(e), face_in(a.rect(i))) > 0.4) best = &a;
+        REQUIRE_MESSAGE(best != nullptr, "a track appeared where no face was put: " << e.dump());
+        CHECK(e["label"] == best->label);
+        CHECK(e["known"] == (best->label != "unknown"));
+        track_actor[e["track"]] = best;
+    }
+    CHECK(track_actor.size() == fx.actors.size());
+    CHECK(events_of(all, "label_changed").empty());
+
+    // Every frame: the boxes stay on the faces (detection or tracking alike).
+    int frames_checked = 0;
+    for (const auto& f : events_of(all, "frame")) {
+        const int i = f["frame"].get<int>() - kEmpty;
+        for (const auto& face : f["faces"]) {
+            REQUIRE(i >= 0);
+            REQUIRE(i < kMoving + 2);  // gone within two frames of the faces leaving
+            if (i >= kMoving) continue;
+            const Actor* a = track_actor.at(face["track"]);
+            CHECK_MESSAGE(iou(box_of(face), face_in(a->rect(i))) > 0.4, "frame " << f["frame"] << " " << face.dump());
+            CHECK(face["label"] == a->label);
+        }
+        ++frames_checked;
+    }
+    CHECK(frames_checked == kFrames);
+
+    // Each track ends once the faces are gone, and the summary adds up.
+    const auto gone = events_of(all, "gone");
+    CHECK(gone.size() == fx.actors.size());
+    for (const auto& g : gone) CHECK(g["frame"].get<int>() <= kEmpty + kMoving + 1);
+    const Json s = all.back();
+    REQUIRE(s["event"] == "summary");
+    CHECK(s["frames"] == kFrames);
+    CHECK(s["dropped"] == 0);
+    CHECK(s["tracks"] == 3);
+    CHECK(s["unknown_tracks"] == 1);
+    CHECK(s["people"] == Json::array({"sample1-a", "sample2-a"}));
+    CHECK(s["detections"].get<int>() < kFrames / 5);  // tracked, not detected, most of the time
+
+    // The recording holds every frame, annotated.
+    cv::VideoCapture rec((fx.dir / "annotated.mp4").string());
+    REQUIRE(rec.isOpened());
+    CHECK(rec.get(cv::CAP_PROP_FRAME_COUNT) == doctest::Approx(kFrames));
+    cv::Mat mid;
+    rec.set(cv::CAP_PROP_POS_FRAMES, kEmpty + kMoving / 2);
+    REQUIRE(rec.read(mid));
+    cv::Mat green;
+    cv::inRange(mid, cv::Scalar(40, 170, 40), cv::Scalar(90, 230, 90), green);  // lossy codec: a loose range
+    CHECK(cv::countNonZero(green) > 400);
+}
+
+TEST_CASE("e2e: live stops cleanly on Ctrl-C and still reports") {
+    LiveFixture fx;
+    if (!fx.ready) return;
+    Spawned live({"live", "--video", "scene.avi", "--headless", "--print-frames"}, fx.dir.path(), fx.dir / "err");
+    std::string line;
+    REQUIRE(live.line(line));  // running, in real time (~6 s of video)
+    REQUIRE(live.interrupt());
+    std::vector<Json> rest;
+    while (live.line(line)) rest.push_back(Json::parse(line));
+    CHECK(live.wait() == 0);
+    REQUIRE(!rest.empty());
+    CHECK(rest.back()["event"] == "summary");
+    CHECK(rest.back()["interrupted"] == true);
+    CHECK(rest.back()["frames"].get<int>() < kFrames);
+    CHECK(slurp(fx.dir / "err").find("faces seen") != std::string::npos);
+}
+
+TEST_CASE("e2e: live refuses what it cannot use, with documented exit codes") {
+    TempDir dir;
+    // No model: exit 2, naming the file.
+    auto r = run_facepipe_m({"live", "--video", "none.mp4", "--headless"}, dir.path());
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("model.bin") != std::string::npos);
+    CHECK(r.out.empty());
+
+    LiveFixture fx;
+    if (!fx.ready) return;
+    // No such file: exit 1, one line naming it.
+    r = run_facepipe_m({"live", "--video", "missing.mp4", "--headless"}, fx.dir.path());
+    CHECK(r.exit_code == 1);
+    CHECK(lines_with(r.err, "missing.mp4: no such file").size() == 1);
+    // No camera device on these machines.
+    r = run_facepipe_m({"live", "--camera", "7", "--headless"}, fx.dir.path());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("camera 7: no such camera device") != std::string::npos);
+    // A window without a display: exit 2, and the way out.
+    r = run_facepipe({"live", "--video", "scene.avi"}, fx.dir.path());  // DISPLAY is unset under ctest
+    if (std::getenv("DISPLAY") == nullptr) {
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("use --headless") != std::string::npos);
+    }
+    // Both sources, or none: a usage error.
+    CHECK(run_facepipe_m({"live", "--headless"}, fx.dir.path()).exit_code == 2);
+    CHECK(run_facepipe_m({"live", "--camera", "0", "--video", "scene.avi", "--headless"}, fx.dir.path()).exit_code == 2);
+    // A stream that never answers: retried, then exit 1.
+    r = run_facepipe_m({"live", "--video", "http://127.0.0.1:9/cam.mjpg", "--headless", "--retries", "1"},
+                       fx.dir.path());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("retry 1 of 1") != std::string::npos);
+    CHECK(r.err.find("gave up") != std::string::npos);
+}
+
+TEST_CASE("e2e: live switches to a retrained model mid-run without dropping frames") {
+    LiveFixture fx;
+    if (!fx.ready) return;
+    // A second model in which sample1-a is called "alice": same photos, so
+    // encode reuses every descriptor.
+    fs::rename(fx.dir / "dataset/sample1-a", fx.dir / "dataset/alice");
+    REQUIRE(run_facepipe_m({"encode", "--dataset", "dataset", "-o", "enc2.bin"}, fx.dir.path()).exit_code == 0);
+    REQUIRE(run_facepipe_m({"train", "-e", "enc2.bin", "-m", "model2.bin", "-l", "labels2.bin"}, fx.dir.path())
+                .exit_code == 0);
+    fx.write_video(fx.dir / "long.avi", 15, 4 * kFrames);  // the scene, four times over
+
+    Spawned live({"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames", "--reload-ms", "50"},
+                 fx.dir.path(), fx.dir / "live.err");
+    std::vector<Json> all;
+    std::string line;
+    bool swapped = false, corrupted = false;
+    while (live.line(line)) {
+        all.push_back(Json::parse(line));
+        const Json& j = all.back();
+        if (!corrupted && j["event"] == "appeared" && j["label"] == "sample1-a") {
+            // First a broken model: refused, the old one stays.
+            spit(fx.dir / "broken.tmp", "FPMODEL\0 not really");
+            fs::rename(fx.dir / "broken.tmp", fx.dir / "model.bin");
+            corrupted = true;
+        }
+        if (corrupted && !swapped && j["event"] == "frame" && j["frame"].get<int>() >= kFrames * 2) {
+            // Then what train writes: model, then labels, each renamed into place.
+            fs::copy_file(fx.dir / "model2.bin", fx.dir / "m.tmp");
+            fs::copy_file(fx.dir / "labels2.bin", fx.dir / "l.tmp");
+            fs::rename(fx.dir / "m.tmp", fx.dir / "model.bin");
+            fs::rename(fx.dir / "l.tmp", fx.dir / "labels.bin");
+            swapped = true;
+        }
+    }
+    CHECK(live.wait() == 0);
+    const std::string err = slurp(fx.dir / "live.err");
+    REQUIRE(swapped);
+    CHECK(err.find("keeping the model in use") != std::string::npos);
+    CHECK(err.find("switched to the new model") != std::string::npos);
+
+    const auto models = events_of(all, "model");
+    REQUIRE(models.size() == 1);
+    const int switched_at = models[0]["frame"];
+    CHECK(switched_at < 3 * kFrames);  // within about a second (~100 frames), long before the end
+    // Before: sample1-a; after: alice, on the same faces, with no frame missing.
+    std::int64_t expected = 0;
+    std::set<std::string> before, after;
+    for (const auto& f : events_of(all, "frame")) {
+        CHECK(f["frame"] == expected++);
+        for (const auto& face : f["faces"]) (f["frame"].get<int>() < switched_at ? before : after).insert(face["label"]);
+    }
+    CHECK(expected == 4 * kFrames);
+    CHECK(before.count("sample1-a") == 1);
+    CHECK(before.count("alice") == 0);
+    CHECK(after.count("alice") == 1);
+    CHECK(after.count("sample2-a") == 1);
+    const Json s = all.back();
+    CHECK(s["reloads"] == 1);
+    CHECK(s["refused_reloads"] == 1);
+    CHECK(s["dropped"] == 0);
+}
+
+TEST_CASE("slow e2e: live shows boxes and names in a window (Xvfb screenshot)") {
+    LiveFixture fx;
+    if (!fx.ready) return;
+    REQUIRE_MESSAGE(std::system("command -v xvfb-run >/dev/null && command -v import >/dev/null") == 0,
+                    "xvfb-run and ImageMagick's import are needed (scripts/setup.sh --tests installs them)");
+    // Played in real time (15 fps, ~6 s); the screenshot is taken mid-scene.
+    const std::string cmd = "cd '" + fx.dir.path().string() + "' && xvfb-run -a -s '-screen 0 1600x900x24' sh -c '" +
+                            FACEPIPE_BINARY + " --models " + FACEPIPE_TEST_MODEL_DIR +
+                            " live --video scene.avi 2>live.err & sleep 3.5; import -window root shot.png; wait'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const cv::Mat shot = cv::imread((fx.dir / "shot.png").string());
+    REQUIRE_MESSAGE(!shot.empty(), slurp(fx.dir / "live.err"));
+    if (const char* keep = std::getenv("FACEPIPE_SCREENSHOT_OUT")) cv::imwrite(keep, shot);  // for the README
+
+    // annotate.h draws known faces' boxes and label bands in (60, 200, 60) BGR
+    // and unknown ones in (40, 40, 230), with white text on the band.
+    cv::Mat known, unknown;
+    cv::inRange(shot, cv::Scalar(50, 190, 50), cv::Scalar(70, 210, 70), known);
+    cv::inRange(shot, cv::Scalar(30, 30, 220), cv::Scalar(50, 50, 240), unknown);
+    CHECK(cv::countNonZero(known) > 2 * 400);  // two boxes' outlines and bands
+    CHECK(cv::countNonZero(unknown) > 400);
+    // The names: white text on each known face's band. Opening removes the
+    // 2-pixel box outlines and leaves the filled bands.
+    cv::Mat bands, labels_img, stats, centroids;
+    cv::morphologyEx(known, bands, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
+    const int n = cv::connectedComponentsWithStats(bands, labels_img, stats, centroids);
+    int named = 0;
+    for (int c = 1; c < n; ++c) {
+        const cv::Rect band(stats.at<int>(c, cv::CC_STAT_LEFT), stats.at<int>(c, cv::CC_STAT_TOP),
+                            stats.at<int>(c, cv::CC_STAT_WIDTH), stats.at<int>(c, cv::CC_STAT_HEIGHT));
+        cv::Mat white;
+        cv::inRange(shot(band), cv::Scalar(200, 200, 200), cv::Scalar(255, 255, 255), white);
+        if (band.area() > 300 && cv::countNonZero(white) > 30) ++named;
+    }
+    CHECK(named == 2);
+    CHECK(slurp(fx.dir / "live.err").find("faces seen") != std::string::npos);  // it ended cleanly, with a summary
+}
