@@ -1,6 +1,9 @@
 #include "dataset.h"
 
 #include <spdlog/spdlog.h>
+#include <utf8proc.h>
+
+#include <cstdlib>
 
 #include <algorithm>
 #include <cctype>
@@ -149,6 +152,41 @@ bool is_safe_person_name(std::string_view name, std::string* why) {
     return true;
 }
 
+std::optional<std::string> normalise_person_name(std::string_view name, std::string* why) {
+    // Validate first: utf8proc must only ever see valid UTF-8 without NULs.
+    if (!is_safe_person_name(name, why)) return std::nullopt;
+    utf8proc_uint8_t* mapped = nullptr;
+    const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(name.data()),
+                                static_cast<utf8proc_ssize_t>(name.size()), &mapped,
+                                utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    if (n < 0) {
+        if (why) *why = std::string("cannot normalise: ") + utf8proc_errmsg(n);
+        return std::nullopt;
+    }
+    std::string nfc(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+    std::free(mapped);
+    // NFC can lengthen a name (composition exclusions), so check the result too.
+    if (!is_safe_person_name(nfc, why)) return std::nullopt;
+    auto space = [](unsigned char c) { return c == ' '; };
+    if (space(nfc.front()) || space(nfc.back())) {
+        if (why) *why = "leading or trailing space";
+        return std::nullopt;
+    }
+    for (size_t i = 0; i < nfc.size();) {
+        char32_t cp = 0;
+        i += utf8_sequence(nfc, i, &cp);  // valid: checked above
+        if (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+            if (why) *why = "contains a bidirectional-text control character";
+            return std::nullopt;
+        }
+        if (utf8proc_category(static_cast<utf8proc_int32_t>(cp)) == UTF8PROC_CATEGORY_ZS && cp != ' ') {
+            if (why) *why = "contains an unusual space character (only ' ' is allowed)";
+            return std::nullopt;
+        }
+    }
+    return nfc;
+}
+
 DatasetScan scan_dataset(const fs::path& root, bool include_augmented) {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) throw Error(root.string(), "no such dataset folder");
@@ -178,6 +216,15 @@ DatasetScan scan_dataset(const fs::path& root, bool include_augmented) {
     for (const auto& img : scan.images)
         if (img.original() && (scan.people.empty() || scan.people.back() != img.person))
             scan.people.push_back(img.person);
+    // Two folders whose names differ only in Unicode form are two labels for what
+    // a user sees as one name: say so (enroll never creates such a pair).
+    std::map<std::string, std::string> by_nfc;
+    for (const auto& person : scan.people) {
+        const auto [it, fresh] = by_nfc.emplace(normalise_person_name(person).value_or(person), person);
+        if (!fresh)
+            scan.warnings.push_back(person + ": same name as " + it->second +
+                                    " in another Unicode form; they are two different people to facepipe");
+    }
     return scan;
 }
 

@@ -27,9 +27,20 @@ inline constexpr const char* kAugmentedDir = "augmented";
 //            surrogates), no control characters (C0, DEL, C1), no '/' or '\\',
 //            not "." or "..", no leading '.'.
 //            When false and why != nullptr, *why holds a short reason.
-//   note:    no Unicode normalisation yet: "é" as one code point and as e + U+0301
-//            are different people. NFC-normalising belongs here when added.
+//   note:    it does not normalise: scan_dataset accepts a folder as it is on disk
+//            (a dataset copied from macOS has NFD names). New names go through
+//            normalise_person_name, the one place names are NFC-normalised.
 bool is_safe_person_name(std::string_view name, std::string* why = nullptr);
+
+// normalise_person_name(name, why)
+//   ensures: the Unicode NFC form of `name` (utf8proc), so that "é" typed as one
+//            code point or as e + U+0301 names the same person and folder; nullopt
+//            when `name` or its NFC form fails is_safe_person_name, or when it has
+//            leading or trailing white space or bidirectional-text controls
+//            (U+200E/F, U+202A..E, U+2066..9: they make a name display as another).
+//            When nullopt and why != nullptr, *why holds a short reason.
+//   Used for every name a user types (enroll); names already on disk are left alone.
+std::optional<std::string> normalise_person_name(std::string_view name, std::string* why = nullptr);
 
 struct DatasetImage {
     std::string person;        // the folder name, a safe person name
@@ -57,6 +68,7 @@ struct DatasetScan {
 //            original is gone. Non-image files are skipped silently (debug log).
 //            It does not read file contents: a copy of an original that has since
 //            changed is listed (`facepipe augment` prunes such copies).
+//            Warns (and keeps both) when two person folders have the same NFC form.
 //   throws:  Error(root, "no such dataset folder") when root is not a folder.
 DatasetScan scan_dataset(const std::filesystem::path& root, bool include_augmented = true);
 

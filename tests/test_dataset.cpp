@@ -144,3 +144,44 @@ TEST_CASE("scan_dataset of a missing folder names it") {
     CHECK_THROWS_WITH_AS(scan_dataset(dir / "nope"), doctest::Contains("nope: no such dataset folder"),
                          Error);
 }
+
+TEST_CASE("normalise_person_name NFC-normalises, so one name is one folder") {
+    // "Zoé" as e + U+0301 (NFD, what macOS writes) and as U+00E9 (NFC).
+    const std::string nfd = "Zoe\xcc\x81", nfc = "Zo\xc3\xa9";
+    CHECK(normalise_person_name(nfd) == nfc);
+    CHECK(normalise_person_name(nfc) == nfc);
+    // Hangul jamo compose into one syllable; ASCII is unchanged.
+    CHECK(normalise_person_name("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab") == std::string("\xed\x95\x9c"));
+    CHECK(normalise_person_name("Jean-Luc Picard") == std::string("Jean-Luc Picard"));
+}
+
+TEST_CASE("normalise_person_name refuses unsafe and deceptive names with a reason") {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"", "empty"},
+        {"../evil", "'.'"},
+        {"a/b", "separator"},
+        {"..", "'.'"},
+        {"new\nline", "control"},
+        {"\x1b[31mred", "control"},
+        {" lead", "space"},
+        {"trail ", "space"},
+        {"\xe2\x80\xae" "evil", "bidirectional"},      // U+202E RIGHT-TO-LEFT OVERRIDE
+        {"a\xe2\x81\xa6" "b", "bidirectional"},        // U+2066 LEFT-TO-RIGHT ISOLATE
+        {"no\xc2\xa0" "break", "space"},               // U+00A0 NO-BREAK SPACE
+        {"bad\xff", "UTF-8"},
+    };
+    for (const auto& [name, reason] : cases) {
+        std::string why;
+        CHECK_MESSAGE(!normalise_person_name(name, &why), name);
+        CHECK_MESSAGE(why.find(reason) != std::string::npos, name, " -> ", why);
+    }
+}
+
+TEST_CASE("scan_dataset warns when two folders are one name in different Unicode forms") {
+    facepipe::test::TempDir d;
+    touch(d / "Zoe\xcc\x81" / "a.jpg");
+    touch(d / "Zo\xc3\xa9" / "b.jpg");
+    const DatasetScan s = scan_dataset(d.path());
+    CHECK(s.people.size() == 2);  // both kept: renaming a user's folder is not ours to do
+    CHECK(any_contains(s.warnings, "another Unicode form"));
+}
