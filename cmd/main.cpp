@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
     cmd::add_train(app, g);
     cmd::add_predict(app, g);
     cmd::add_live(app, g);
+    cmd::add_enroll(app, g);
+    cmd::add_manifest(app, g);
 
     app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
     try {
