@@ -56,6 +56,9 @@ void add_live(CLI::App& app, Globals& g) {
     c->add_option("--min-confidence", o.tracker.min_confidence,
                   "tracker confidence (peak-to-sidelobe ratio) below which a face is lost and re-detected")
         ->capture_default_str()->check(CLI::Range(0.0, 100.0));
+    c->add_option("-t,--tolerance", o.tracker.tolerance,
+                  "distance above which a face is unknown (default: the threshold chosen by train)")
+        ->check(CLI::Range(0.05, 1.5));
     c->add_option("--reload-ms", reload_ms, "how often to check model.bin/labels.bin for a new model (0 = never)")
         ->capture_default_str()->check(CLI::Range(0, 3600000));
     add_analyzer_flags(c, o.analyzer);

@@ -51,7 +51,7 @@ nlohmann::json face_json(const TrackedFace& f) {
     return {{"track", f.id},
             {"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
             {"label", f.label},
-            {"distance", std::round(f.distance * 10000) / 10000},
+            {"distance", std::round(double(f.distance) * 10000) / 10000},
             {"known", f.known}};
 }
 
@@ -147,7 +147,7 @@ public:
             auto list = nlohmann::json::array();
             for (const auto& face : faces) list.push_back(face_json(face));
             write_line(events_, {{"event", "frame"}, {"frame", f.index}, {"time", seconds(f.time_s)},
-                                 {"latency_ms", std::round(latency * 100) / 100}, {"faces", list}});
+                                 {"latency_ms", std::round(double(latency) * 100) / 100}, {"faces", list}});
         }
         events_.flush();  // a reader of the pipe sees each frame's events at once
         return keep_going;

@@ -51,14 +51,14 @@ struct FaceTracks::Track {
     bool announced = false;        // its appeared event has been sent
 
     // Names the track from its recent descriptors (see tracker.h).
-    void vote(const Descriptor& d, int window, const Classifier& classifier) {
+    void vote(const Descriptor& d, int window, float tolerance, const Classifier& classifier) {
         recent.push_back(d);
         while (static_cast<int>(recent.size()) > window) recent.pop_front();
         Descriptor mean{};
         for (const auto& r : recent)
             for (int i = 0; i < kDescriptorDim; ++i) mean[i] += r[i];
         for (auto& v : mean) v /= static_cast<float>(recent.size());
-        const Prediction p = classifier.predict(mean);
+        const Prediction p = classifier.predict(mean, tolerance);
         face.label = p.name;
         face.distance = p.distance;
         face.known = p.label >= 0;
@@ -176,7 +176,7 @@ void FaceTracks::describe_due(const cv::Mat& bgr, std::int64_t frame, FaceSensor
     for (std::size_t i = 0; i < due.size() && i < descriptors.size(); ++i) {
         Track& t = *due[i];
         const std::string before = t.face.label;
-        t.vote(descriptors[i], options_.vote_window, classifier);
+        t.vote(descriptors[i], options_.vote_window, options_.tolerance, classifier);
         t.described_at = frame;
         if (!t.announced) {
             t.announced = true;

@@ -41,6 +41,7 @@ struct TrackerOptions {
     int max_missed = 2;           // detections in a row that miss a track before it ends (>= 1)
     double min_confidence = 6.0;  // tracker peak-to-sidelobe ratio below which a track is lost
     int track_side = 480;         // frames are tracked at most this long side (speed), in pixels
+    float tolerance = -1.f;       // > 0 overrides the model's unknown threshold (as predict's)
 };
 
 // Throws Error("--<flag>", ...) naming the bad option.

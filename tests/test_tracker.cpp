@@ -241,3 +241,21 @@ TEST_CASE("tracker: after a model change every track is named again") {
     CHECK(changed[0].previous_label == "alice");
     CHECK(changed[0].face.label == "alice_smith");
 }
+
+TEST_CASE("tracker: --tolerance overrides the model's threshold") {
+    FakeScene scene;
+    scene.squares = {{"stranger", 60, {100, 80}}};
+    scene.identity["stranger"] = axis(0, 0.5f);  // 0.5 from alice's nearest row: beyond the model's 0.45
+    const Classifier c = make_classifier();
+    FaceTracks strict(TrackerOptions{});
+    strict.update(scene.frame(), 0, scene, c);
+    REQUIRE(strict.faces().size() == 1);
+    CHECK(strict.faces()[0].label == "unknown");
+    TrackerOptions o;
+    o.tolerance = 0.6f;
+    FaceTracks lenient(o);
+    lenient.update(scene.frame(), 0, scene, c);
+    REQUIRE(lenient.faces().size() == 1);
+    CHECK(lenient.faces()[0].label == "alice");
+    CHECK(lenient.faces()[0].distance == doctest::Approx(0.5));
+}
