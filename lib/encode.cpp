@@ -39,6 +39,19 @@ std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, c
     return by_path;
 }
 
+// The note of a record that kept one of several faces. It records the face
+// choice, so that a cache made under the other choice is not reused for them.
+std::string multi_face_note(int faces_found, FaceChoice choice) {
+    return std::to_string(faces_found) + " faces, kept the " +
+           (choice == FaceChoice::centre ? "one nearest the centre" : "largest");
+}
+
+// A previous record can stand for this run's: same bytes, and (when the photo
+// has several faces) the same face choice. Single-face records serve either.
+bool reusable(const EncodingRecord& old, const std::string& hash, FaceChoice choice) {
+    return old.content_hash == hash && (old.faces_found <= 1 || old.note == multi_face_note(old.faces_found, choice));
+}
+
 EncodingRecord skeleton(const DatasetImage& img) {
     EncodingRecord r;
     r.person = img.person;
@@ -52,6 +65,7 @@ EncodingRecord skeleton(const DatasetImage& img) {
 struct Worker {
     FaceAnalyzer analyzer;
     const ImageLimits& limits;
+    FaceChoice choice;
     double load_ms = 0;
 
     EncodingRecord encode(const DatasetImage& img, const std::string& content_hash, const std::string& bytes) {
@@ -75,7 +89,7 @@ struct Worker {
         }
         r.box = faces.front().box;
         r.descriptor = faces.front().descriptor;
-        if (r.faces_found > 1) r.note = std::to_string(r.faces_found) + " faces, kept the largest";
+        if (r.faces_found > 1) r.note = multi_face_note(r.faces_found, choice);
         return r;
     }
 };
@@ -145,7 +159,7 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     Shared sh;
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < threads; ++i)
-        workers.push_back(std::make_unique<Worker>(Worker{FaceAnalyzer(models, o.analyzer), o.limits}));
+        workers.push_back(std::make_unique<Worker>(Worker{FaceAnalyzer(models, o.analyzer), o.limits, o.analyzer.choice}));
     std::atomic<int> reused{0};
     auto run = [&](Worker& w) {
         for (size_t i; (i = sh.next++) < scan.images.size();) {
@@ -155,7 +169,7 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
                 const std::string bytes = read_file(img.abs.string(), o.limits.max_file_bytes);
                 const std::string hash = sha256_hex(bytes);
                 const auto old = records.find(img.rel_path);  // read-only while workers run
-                if (old != records.end() && old->second.content_hash == hash) {
+                if (old != records.end() && reusable(old->second, hash, o.analyzer.choice)) {
                     r = old->second;
                     ++reused;
                 } else {

@@ -1,8 +1,11 @@
 // encode.h — `facepipe encode`: every dataset image to a descriptor, incrementally.
 //
 // For each image under dataset/<person>/ (originals and augmented/ copies) the
-// shared FaceAnalyzer finds the faces, keeps the largest, and stores its
-// descriptor in encodings.bin. Work is keyed by the file's SHA-256: unchanged
+// shared FaceAnalyzer finds the faces, keeps the largest (or, with
+// analyzer.choice = centre, the one nearest the centre), and stores its
+// descriptor in encodings.bin. A record that kept one of several faces says
+// which rule chose it in its note ("3 faces, kept the largest"); a run with the
+// other rule re-encodes such records instead of reusing them. Work is keyed by the file's SHA-256: unchanged
 // files are not recomputed and deleted files are pruned. Each finished image is
 // appended to encodings.bin.journal at once, and the next run recovers it, so a
 // crash or kill loses none of the work done; encodings.bin itself is only ever

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <opencv2/core.hpp>
 
+#include "error.h"
+
 namespace facepipe {
 namespace {
 
@@ -19,7 +21,21 @@ Box clip(const Box& b, int width, int height) {
     return Box{x0, y0, x1 - x0, y1 - y0};
 }
 
+// Squared distance from a box's centre to the image centre, in doubled pixel units (exact integers).
+long long centre_offset2(const Box& b, int width, int height) {
+    const long long dx = 2LL * b.x + b.width - width, dy = 2LL * b.y + b.height - height;
+    return dx * dx + dy * dy;
+}
+
 }  // namespace
+
+const char* to_string(FaceChoice c) { return c == FaceChoice::centre ? "centre" : "largest"; }
+
+FaceChoice parse_face_choice(const std::string& text, const std::string& subject) {
+    if (text == "largest") return FaceChoice::largest;
+    if (text == "centre") return FaceChoice::centre;
+    throw Error(subject, "unknown face choice '" + text + "' (expected centre or largest)");
+}
 
 StageTimes& StageTimes::operator+=(const StageTimes& o) {
     detect_ms += o.detect_ms;
@@ -87,7 +103,11 @@ std::vector<Descriptor> FaceAnalyzer::describe(const cv::Mat& bgr, const std::ve
 }
 
 std::vector<Face> FaceAnalyzer::analyze(const cv::Mat& bgr, int max_faces, int* faces_found) {
-    auto dets = detect(bgr);
+    auto dets = detect(bgr);  // largest first
+    if (options_.choice == FaceChoice::centre)
+        std::stable_sort(dets.begin(), dets.end(), [&](const Detection& a, const Detection& b) {
+            return centre_offset2(a.box, bgr.cols, bgr.rows) < centre_offset2(b.box, bgr.cols, bgr.rows);
+        });
     if (faces_found) *faces_found = static_cast<int>(dets.size());
     if (max_faces > 0 && static_cast<int>(dets.size()) > max_faces) dets.resize(max_faces);
     std::vector<Box> boxes;

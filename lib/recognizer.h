@@ -7,9 +7,11 @@
 // recognition can never differ in detector settings, chip size or padding.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "align.h"
@@ -21,8 +23,21 @@
 
 namespace facepipe {
 
+// Which face of a photo with several comes first from analyze(), and so which
+// one a caller keeping one face (max_faces = 1) gets.
+//   largest: the largest box (encode's default: the subject is usually nearest).
+//   centre:  the box whose centre is nearest the image centre (LFW's convention:
+//            its photos are cropped around the subject); ties go to the larger.
+enum class FaceChoice : std::uint8_t { largest = 0, centre = 1 };
+
+// "largest" / "centre" (the CLI spelling).
+const char* to_string(FaceChoice c);
+// Accepts "largest" and "centre"; throws Error(subject, ...) otherwise.
+FaceChoice parse_face_choice(const std::string& text, const std::string& subject = "--face");
+
 struct AnalyzerOptions {
     DetectorOptions detector;
+    FaceChoice choice = FaceChoice::largest;
     // A tight crop (a face filling the frame, like a 150x150 chip) gives HOG no
     // margin to see the face outline. When nothing is found in an image no larger
     // than this, it is padded on every side by half its size and searched again.
@@ -66,8 +81,9 @@ public:
     FaceAnalyzer(std::shared_ptr<const LoadedModels> models, AnalyzerOptions options = {});
 
     // Requires: bgr is CV_8UC3. Ensures: one Face per detected face, largest
-    // first. `max_faces` > 0 embeds only the largest max_faces faces (encode
-    // keeps one); `faces_found`, if given, receives the number detected.
+    // first (nearest the centre first with FaceChoice::centre). `max_faces` > 0
+    // embeds only the first max_faces faces (encode keeps one); `faces_found`,
+    // if given, receives the number detected.
     std::vector<Face> analyze(const cv::Mat& bgr, int max_faces = 0, int* faces_found = nullptr);
 
     // The same for a loaded file: boxes are mapped back to the full image when
