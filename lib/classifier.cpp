@@ -376,14 +376,18 @@ float calibrate_threshold(std::vector<float> scores, std::size_t people, double 
               std::to_string(needed) + ")";
         return kDefaultThreshold;
     }
-    std::sort(scores.begin(), scores.end());
-    const auto allowed = static_cast<std::size_t>(std::floor(target_far * scores.size() + 1e-9));
-    const float raw = std::nextafter(scores[allowed], 0.f);
+    const float raw = far_threshold(scores, target_far);
     const float t = std::clamp(raw, kMinCalibratedThreshold, kMaxCalibratedThreshold);
     why = "calibrated for " + pct + " false accepts on " + std::to_string(scores.size()) +
           " impostor scores from " + std::to_string(people) + " people";
     if (t != raw) why += " (quantile " + fmt("%.3f", raw) + " clamped to " + fmt("%.2f", t) + ")";
     return t;
+}
+
+float far_threshold(std::vector<float> scores, double target_far) {
+    std::sort(scores.begin(), scores.end());
+    const auto allowed = static_cast<std::size_t>(std::floor(target_far * scores.size() + 1e-9));
+    return std::nextafter(scores[std::min(allowed, scores.size() - 1)], 0.f);
 }
 
 TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport* report) {
@@ -469,9 +473,14 @@ Classifier Classifier::load(const std::string& model_path, const std::string& la
 }
 
 Prediction Classifier::predict(const Descriptor& query, float threshold_override) const {
+    return predict_without_source(query, -1, threshold_override);
+}
+
+Prediction Classifier::predict_without_source(const Descriptor& query, int exclude_source,
+                                              float threshold_override) const {
     std::vector<float> d;
     distances(query.data(), m_, d);
-    const Decision dec = decide(d, m_, m_.vote, -1);
+    const Decision dec = decide(d, m_, m_.vote, exclude_source);
     const float threshold = threshold_override > 0.f ? threshold_override : m_.threshold;
     Prediction p;
     p.distance = dec.nearest;

@@ -120,6 +120,12 @@ int auto_k(std::size_t rows);
 float calibrate_threshold(std::vector<float> impostor_scores, std::size_t people, double target_far,
                           std::string* source = nullptr);
 
+// The quantile of calibrate_threshold alone, without its fallback or clamp (for
+// ROC points, which must not be clamped): with a = floor(target_far * n), the
+// largest float strictly below s_(a+1), so at most a of the n scores are <= it.
+// requires: scores non-empty, target_far in (0, 1).
+float far_threshold(std::vector<float> impostor_scores, double target_far);
+
 // requires: options valid (k >= 0, per_person_m >= 1, target_far in (0, 1),
 //           threshold finite and <= 2) else Error("train options", ...).
 // ensures:  a model over the ok records (throws Error("encodings", "no usable
@@ -154,6 +160,10 @@ public:
 
     // threshold_override > 0 replaces the stored threshold for this call.
     Prediction predict(const Descriptor& query, float threshold_override = -1.f) const;
+    // predict() as if the gallery rows derived from source_paths[exclude_source]
+    // were absent (leave-one-out, as train's report does); -1 excludes none.
+    Prediction predict_without_source(const Descriptor& query, int exclude_source,
+                                      float threshold_override = -1.f) const;
 
     const std::string& model_id() const { return m_.model_id; }
     const std::string& training_id() const { return m_.training_id; }
