@@ -22,6 +22,7 @@ void add_augment(CLI::App& app, Globals& g);
 void add_encode(CLI::App& app, Globals& g);
 void add_train(CLI::App& app, Globals& g);
 void add_predict(CLI::App& app, Globals& g);
+void add_eval(CLI::App& app, Globals& g);
 void add_live(CLI::App& app, Globals& g);
 void add_enroll(CLI::App& app, Globals& g);
 void add_manifest(CLI::App& app, Globals& g);

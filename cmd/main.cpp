@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     cmd::add_encode(app, g);
     cmd::add_train(app, g);
     cmd::add_predict(app, g);
+    cmd::add_eval(app, g);
     cmd::add_live(app, g);
     cmd::add_enroll(app, g);
     cmd::add_manifest(app, g);

@@ -5,6 +5,8 @@
 #
 # Usage: scripts/bench.sh [RUNS]      (default 5 runs per latency figure)
 # Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
+# Sections: encode, train, predict, eval, KNN query time, live, peak memory.
+# The KNN benchmark (bench/knn.cpp) is built here, in the binary's build folder.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 F="${FACEPIPE_BIN:-$REPO/build/facepipe}"
@@ -33,6 +35,7 @@ echo
 cp -r "$DATA/faces" "$WORK/dataset"; chmod -R u+w "$WORK/dataset"; rm -f "$WORK/dataset/SOURCES.md"
 ( cd "$WORK" && "$F" augment -q --copies 5 --seed 1 >/dev/null )
 read -r t_all mem_enc < <(cd "$WORK" && measure "$F" encode -q --rebuild --output all.bin)
+PEAK=("| encode (all cores, $(find "$WORK/dataset" -type f | wc -l) images) | $mem_enc |")
 ( cd "$WORK" && "$F" encode -q --output all.bin ) > "$WORK/noop.txt"
 read -r t_noop _ < <(cd "$WORK" && measure "$F" encode -q --output all.bin)
 read -r t_one _ < <(cd "$WORK" && measure "$F" encode -q --rebuild --threads 1 --output one.bin)
@@ -54,6 +57,7 @@ echo
 # ---- train ----
 ( cd "$WORK" && "$F" train -q --encodings all.bin > train.txt )
 read -r t_train mem_train < <(cd "$WORK" && measure "$F" train -q --encodings all.bin)
+PEAK+=("| train | $mem_train |")
 echo "## train"
 echo
 echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(grep -E '^per-person' "$WORK/train.txt" | awk '{print $NF" ("$4" of "$3" originals)"}')"
@@ -72,8 +76,62 @@ for res in 240p 480p 720p 1080p; do
   t=$(awk '{print $1}' "$WORK/times" | median); m=$(awk '{print $2}' "$WORK/times" | sort -n | tail -1)
   [ -n "$base" ] || base=$t
   awk -v r="$res" -v t="$t" -v b="$base" -v m="$m" 'BEGIN { printf "| obama-%s.jpg | %.2f | %.2fx | %s |\n", r, t, t/b, m }'
+  PEAK+=("| predict obama-$res.jpg | $m |")
 done
 echo
 : > "$WORK/times"
 for _ in $(seq "$RUNS"); do (cd "$WORK" && measure "$F" models show --load) >> "$WORK/times"; done
 echo "Model loading alone (\`facepipe models show --load\`: find, checksum and deserialize both models): $(awk '{print $1}' "$WORK/times" | median) s"
+PEAK+=("| models show --load | $(awk '{print $2}' "$WORK/times" | sort -n | tail -1) |")
+echo
+
+# ---- eval: LFW protocol on pairs made from the shared faces, and identification ----
+( cd "$WORK" && "$F" eval -q --dataset "$DATA/faces" --make-pairs lfw >/dev/null )
+eval_args=(eval --pairs lfw/pairs.txt --dataset "$DATA/faces" --cache-dir "$WORK/eval-cache")
+read -r t_cold mem_eval < <(cd "$WORK" && measure "$F" "${eval_args[@]}")
+read -r t_warm _ < <(cd "$WORK" && measure "$F" "${eval_args[@]}")
+PEAK+=("| eval (both protocols, cold cache) | $mem_eval |")
+(cd "$WORK" && "$F" -q "${eval_args[@]}") > "$WORK/eval.txt"
+echo "## eval (../shared/data/faces/: 10-fold pairs from \`eval --make-pairs\`, and identification)"
+echo
+echo "| run | wall s | vs cached |"
+echo "| --- | ---: | ---: |"
+awk -v c="$t_cold" -v w="$t_warm" 'BEGIN {
+  printf "| first run (encodes %s) | %.2f | %.2fx |\n", "both folders", c, c/w
+  printf "| second run (descriptors from the cache) | %.2f | 1.00x |\n", w }'
+echo
+echo "Accuracy it reports:"
+echo
+grep -E "10-fold protocol|Fixed threshold|TAR @ FAR|Closed-set|Recommended for" "$WORK/eval.txt" | sed 's/^ */    /'
+echo
+
+# ---- KNN query time against gallery size (bench/knn.cpp: Classifier::predict itself) ----
+BUILD="$(dirname "$F")"
+KNN="$BUILD/facepipe_bench_knn"
+echo "## KNN query time against gallery size (synthetic 128-d descriptors, 10 per person; median of 15 queries)"
+echo
+if [ -f "$BUILD/CMakeCache.txt" ] && cmake --build "$BUILD" --target facepipe_bench_knn >/dev/null 2>"$WORK/err"; then
+  /usr/bin/time -f "%M" -o "$WORK/time" "$KNN" 1000 10000 100000 1000000
+  PEAK+=("| KNN benchmark (1M-row gallery) | $(awk '{printf "%.0f", $1/1024}' "$WORK/time") |")
+else
+  echo "not measured: could not build facepipe_bench_knn in $BUILD"
+  cat "$WORK/err" >&2
+fi
+echo
+
+# ---- live: scripts/bench_live.sh prints its own section ----
+echo "## live (\`facepipe live\`, scripts/bench_live.sh)"
+echo
+if [ -x "$REPO/scripts/bench_live.sh" ]; then
+  FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" "$REPO/scripts/bench_live.sh" || echo "scripts/bench_live.sh failed (exit $?)"
+else
+  echo "not measured: scripts/bench_live.sh not present"
+fi
+echo
+
+# ---- peak memory of each command ----
+echo "## peak memory (maximum resident set, GNU time)"
+echo
+echo "| command | peak MB |"
+echo "| --- | ---: |"
+printf '%s\n' "${PEAK[@]}"

@@ -11,12 +11,13 @@
 #   realtime  the defaults, the file played at its own rate like a camera:
 #             latency from a frame's capture to its annotated output
 #
-# Usage: scripts/bench_live.sh          Environment: FACEPIPE (binary), RUNS (3),
-#        SHARED_DATA (default ../shared/data beside the repo).
+# Usage: scripts/bench_live.sh          Environment: FACEPIPE_BIN (binary), RUNS (3),
+#        FACEPIPE_SHARED_DATA (default ../shared/data beside the repo).
+# scripts/bench.sh runs it for the report's live section.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-FACEPIPE="${FACEPIPE:-$REPO/build/facepipe}"
-SHARED="${SHARED_DATA:-$REPO/../shared/data}"
+FACEPIPE="${FACEPIPE_BIN:-$REPO/build/facepipe}"
+SHARED="${FACEPIPE_SHARED_DATA:-$REPO/../shared/data}"
 RUNS="${RUNS:-3}"
 CLIP="$SHARED/video/short_hamilton_clip.mp4"
 log() { echo "bench_live: $*" >&2; }
@@ -69,9 +70,7 @@ tracks() {  # one line per track of run 1: frames, label changes, final label an
 
 FPS_T=$(med tracked .fps); FPS_B=$(med baseline .fps); FPS_R=$(med realtime .fps)
 cat <<EOF
-### Live (\`facepipe live\`)
-
-$(basename "$CLIP"): $(summary tracked.1.jsonl .decoded) frames, 640x360 at 29.97 fps; 2 people enrolled
+\`facepipe live --headless\` on $(basename "$CLIP"): $(summary tracked.1.jsonl .decoded) frames, 640x360 at 29.97 fps; 2 people enrolled
 (Lin-Manuel Miranda: 1 photo, Alex Lacamoire: $(ls "$SHARED/faces/alex_lacamoire" | wc -l) photos; 5 augmented copies each).
 Median of $RUNS runs each, interleaved.
 

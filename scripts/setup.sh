@@ -25,11 +25,12 @@ log() { echo "setup: $*" >&2; }
 # 1. Debian packages. libopenblas-dev: dlib's DNN runs ~10x faster on it than on
 # the reference BLAS. imagemagick: the demo crops faces with it, tests make CMYK
 # JPEGs. nlohmann-json3-dev: TF.js manifests and jsonl output. libutf8proc-dev: NFC person
-# names. util-linux: flock(1) for scripts/retrain.sh and sync.sh. xvfb + xauth: the
-# test that screenshots `live`'s window runs it on a virtual X display.
+# names. util-linux: flock(1) for scripts/retrain.sh and sync.sh. time (GNU time): the
+# benchmark's peak-memory figures; jq: it reads live's JSON lines. xvfb + xauth: the test
+# that screenshots `live`'s window runs it on a virtual X display.
 PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcli11-dev libcereal-dev
           libspdlog-dev doctest-dev libopenblas-dev libssl-dev nlohmann-json3-dev imagemagick
-          libutf8proc-dev util-linux)
+          libutf8proc-dev util-linux time jq)
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth)
 missing=()
 # npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
