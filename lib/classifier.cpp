@@ -390,6 +390,17 @@ float far_threshold(std::vector<float> scores, double target_far) {
     return std::nextafter(scores[std::min(allowed, scores.size() - 1)], 0.f);
 }
 
+std::vector<std::size_t> original_rows(const EncodingsFile& enc) {
+    std::vector<std::size_t> rows;
+    std::size_t row = 0;
+    for (const auto& r : enc.records) {
+        if (r.status != EncodeStatus::ok) continue;
+        if (r.is_original()) rows.push_back(row);
+        ++row;
+    }
+    return rows;
+}
+
 TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport* report) {
     check_options(o);
     TrainedModel m = build_gallery(enc);
@@ -398,14 +409,7 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
     m.vote = o.vote;
     m.per_person_m = o.per_person_m;
 
-    std::vector<std::size_t> original_rows;
-    std::size_t row = 0;
-    for (const auto& r : enc.records) {
-        if (r.status != EncodeStatus::ok) continue;
-        if (r.is_original()) original_rows.push_back(row);
-        ++row;
-    }
-    const auto probes = probe_originals(m, original_rows);
+    const auto probes = probe_originals(m, original_rows(enc));
     std::vector<float> impostor;
     for (const auto& p : probes)
         if (p.impostor != kInf) impostor.push_back(p.impostor);

@@ -126,6 +126,10 @@ float calibrate_threshold(std::vector<float> impostor_scores, std::size_t people
 // requires: scores non-empty, target_far in (0, 1).
 float far_threshold(std::vector<float> impostor_scores, double target_far);
 
+// The gallery rows (in train()'s order: the ok records, as they come) that
+// are original photos, not augmented copies: leave-one-out's probes.
+std::vector<std::size_t> original_rows(const EncodingsFile& encodings);
+
 // requires: options valid (k >= 0, per_person_m >= 1, target_far in (0, 1),
 //           threshold finite and <= 2) else Error("train options", ...).
 // ensures:  a model over the ok records (throws Error("encodings", "no usable

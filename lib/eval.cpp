@@ -106,17 +106,6 @@ Descriptor row_descriptor(const TrainedModel& m, std::size_t row) {
     return d;
 }
 
-// Gallery rows of the original photos, in encodings order (as train() builds the gallery).
-std::vector<std::size_t> original_rows(const EncodingsFile& enc) {
-    std::vector<std::size_t> rows;
-    std::size_t row = 0;
-    for (const auto& r : enc.records) {
-        if (r.status != EncodeStatus::ok) continue;
-        if (r.is_original()) rows.push_back(row);
-        ++row;
-    }
-    return rows;
-}
 
 // True when `row`'s person has a gallery row from another photo (else it cannot be recognised by construction).
 bool has_sibling(const TrainedModel& m, std::size_t row) {
