@@ -20,6 +20,7 @@ struct Globals {
 void add_models(CLI::App& app, Globals& g);
 void add_augment(CLI::App& app, Globals& g);
 void add_encode(CLI::App& app, Globals& g);
+void add_merge(CLI::App& app, Globals& g);
 void add_train(CLI::App& app, Globals& g);
 void add_predict(CLI::App& app, Globals& g);
 void add_eval(CLI::App& app, Globals& g);

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "encode.h"
+#include "error.h"
 #include "options.h"
 
 namespace facepipe::cmd {
@@ -15,6 +16,7 @@ void add_encode(CLI::App& app, Globals& g) {
                                  "  example: facepipe encode --dataset dataset --output encodings.bin");
     static EncodeOptions o;
     static bool originals_only = false;
+    static std::string shard;
     c->add_option("-d,--dataset", o.dataset, "dataset folder: one sub-folder of photos per person")
         ->capture_default_str()->envname("FACEPIPE_DATASET");
     c->add_option("-o,--output", o.output, "encodings file to create or update")
@@ -22,17 +24,33 @@ void add_encode(CLI::App& app, Globals& g) {
     c->add_option("-j,--threads", o.threads, "worker threads (0 = all cores)")->capture_default_str();
     c->add_flag("--originals-only", originals_only, "skip the augmented/ copies");
     c->add_flag("--rebuild", o.rebuild, "recompute everything, replacing an incompatible or unreadable output");
+    c->add_option("--shard", shard,
+                  "encode only share I of N (0 <= I < N, by a hash of each image's path) into --output, a partial "
+                  "file for `facepipe merge`; e.g. --shard 2/4")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                try {
+                    parse_shard(text);
+                    return std::string();
+                } catch (const Error& e) {
+                    return e.cause();
+                }
+            },
+            "I/N"));
     add_analyzer_flags(c, o.analyzer);
     c->callback([&g] {
         o.include_augmented = !originals_only;
+        if (!shard.empty()) o.shard = parse_shard(shard);
         const auto models = LoadedModels::load(find_models(models_dir(g.models)));
         ProgressBar bar("encode");
         const EncodeSummary s = encode_dataset(o, models, bar.callback());
         for (const auto& p : s.problems) spdlog::warn("{}", p);
         std::cout << format_summary(s);
-        if (s.ok == 0) spdlog::error("{}: no usable face in any image", o.dataset.string());
+        // A shard may own no image of a small dataset: that is not a failure.
+        const bool none_usable = s.ok == 0 && (s.images > 0 || o.shard.whole());
+        if (none_usable) spdlog::error("{}: no usable face in any image", o.dataset.string());
         // A photo with no face is an ordinary skip; a file that is not a readable image is bad input.
-        if (s.ok == 0 || s.unreadable > 0) g.exit_code = kPartial;
+        if (none_usable || s.unreadable > 0) g.exit_code = kPartial;
     });
 }
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     cmd::add_models(app, g);
     cmd::add_augment(app, g);
     cmd::add_encode(app, g);
+    cmd::add_merge(app, g);
     cmd::add_train(app, g);
     cmd::add_predict(app, g);
     cmd::add_eval(app, g);

@@ -129,10 +129,15 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
                              const ProgressCallback& progress) {
     const auto start = Clock::now();
     const std::string model_id = models->files().model_id();
-    const DatasetScan scan = scan_dataset(o.dataset, o.include_augmented);
+    DatasetScan scan = scan_dataset(o.dataset, o.include_augmented);
     for (const auto& w : scan.warnings) spdlog::warn("{}", w);
     if (scan.images.empty())
         throw Error(o.dataset.string(), "no photos found (expected one folder of photos per person)");
+    // Everything below (reuse, pruning, the journal) then works on this shard's share alone.
+    auto& imgs = scan.images;
+    imgs.erase(std::remove_if(imgs.begin(), imgs.end(),
+                              [&](const DatasetImage& img) { return !in_shard(img.rel_path, o.shard); }),
+               imgs.end());
     auto records = previous_records(o, model_id);
 
     EncodeSummary s;
@@ -154,8 +159,12 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     EncodingsJournal journal(journal_path, model_id);
 
     const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-    // Images are processed in parallel; nested BLAS threads would only contend.
-    if (threads > 1) set_blas_threads(1);
+    // One BLAS thread always: images are processed in parallel (nested BLAS threads
+    // would only contend), and OpenBLAS splits work differently with more threads,
+    // which changes a descriptor's last bits. With one, a descriptor does not depend
+    // on --threads, so shards run with any core count merge into the very bytes of a
+    // single encode (shard.h).
+    set_blas_threads(1);
     Shared sh;
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < threads; ++i)

@@ -20,21 +20,23 @@
 #include "image.h"
 #include "progress.h"
 #include "recognizer.h"
+#include "shard.h"
 
 namespace facepipe {
 
 struct EncodeOptions {
     std::filesystem::path dataset = "dataset";
     std::filesystem::path output = "encodings.bin";
-    int threads = 0;                  // 0 = all cores
+    int threads = 0;                  // 0 = all cores; results do not depend on it (BLAS runs single-threaded)
     bool include_augmented = true;
     bool rebuild = false;             // ignore (and replace) an existing, incompatible or unreadable output
+    Shard shard;                      // encode only this share of the images (shard.h); output then holds only it
     AnalyzerOptions analyzer;
     ImageLimits limits;
 };
 
 struct EncodeSummary {
-    int images = 0;      // images in the dataset
+    int images = 0;      // images in the dataset (in this shard, when sharded)
     int reused = 0;      // unchanged since the last run
     int encoded = 0;     // computed this run (with or without a face)
     int ok = 0;          // records with a descriptor
@@ -48,8 +50,10 @@ struct EncodeSummary {
 };
 
 // Requires: models loaded (LoadedModels::load). Throws Error when the dataset is
-// missing or the existing output is unreadable or from other models (unless
-// rebuild). Per-image problems never throw: they are recorded and summarised.
+// missing or has no photos, or the existing output is unreadable or from other
+// models (unless rebuild). Per-image problems never throw: they are recorded and
+// summarised. With a shard, only the images in_shard() are listed, encoded and
+// kept: the output is that shard's partial file (an empty shard writes an empty one).
 EncodeSummary encode_dataset(const EncodeOptions& options, std::shared_ptr<const LoadedModels> models,
                              const ProgressCallback& progress = {});
 

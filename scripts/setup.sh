@@ -27,11 +27,12 @@ log() { echo "setup: $*" >&2; }
 # JPEGs. nlohmann-json3-dev: TF.js manifests and jsonl output. libutf8proc-dev: NFC person
 # names. util-linux: flock(1) for scripts/retrain.sh and sync.sh. time (GNU time): the
 # benchmark's peak-memory figures; jq: it reads live's JSON lines. xvfb + xauth: the test
-# that screenshots `live`'s window runs it on a virtual X display.
+# that screenshots `live`'s window runs it on a virtual X display. slurm-wlm + munge: the
+# test of scripts/slurm/ starts a real single-node Slurm in a temp folder.
 PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcli11-dev libcereal-dev
           libspdlog-dev doctest-dev libopenblas-dev libssl-dev nlohmann-json3-dev imagemagick
           libutf8proc-dev util-linux time jq)
-[ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth)
+[ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth slurm-wlm munge)
 missing=()
 # npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
