@@ -323,7 +323,7 @@ TEST_CASE("e2e: live refuses what it cannot use, with documented exit codes") {
     CHECK(r.err.find("gave up") != std::string::npos);
 }
 
-TEST_CASE("e2e: live switches to a retrained model mid-run without dropping frames") {
+TEST_CASE("slow e2e: live switches to a retrained model mid-run without dropping frames") {
     LiveFixture fx;
     if (!fx.ready) return;
     // A second model in which sample1-a is called "alice": same photos, so
