@@ -36,7 +36,7 @@ bool wants_index(IndexChoice choice, std::size_t rows) {
 }
 
 std::uint32_t GalleryIndex::default_nprobe(std::size_t nlist) {
-    return static_cast<std::uint32_t>(std::max<std::size_t>(1, nlist / 8));
+    return static_cast<std::uint32_t>(std::min<std::size_t>(nlist, std::max<std::size_t>(32, nlist / 64)));
 }
 
 GalleryIndex::~GalleryIndex() = default;
