@@ -156,6 +156,42 @@ Decision decide(const Candidates& c, const TrainedModel& m) {
     return m.vote == VoteMode::knn ? decide_knn(c, m) : decide_per_person(c, m);
 }
 
+// The gallery rows grouped by person (counting sort): person p's rows are
+// rows[start[p] .. start[p+1]).
+void group_rows_by_person(const TrainedModel& m, std::vector<std::uint32_t>& rows, std::vector<std::uint32_t>& start) {
+    start.assign(m.names.size() + 1, 0);
+    for (std::int32_t l : m.labels) ++start[l + 1];
+    for (std::size_t p = 0; p < m.names.size(); ++p) start[p + 1] += start[p];
+    rows.resize(m.rows());
+    std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < m.rows(); ++i) rows[next[m.labels[i]]++] = std::uint32_t(i);
+}
+
+// Candidates the index proposes for q, with exact distances (see classifier.h):
+// knn, the max(k, 64) rows it returns; per_person, every row of each person
+// among the max(64, 8m) it returns. `spare` more are asked for, to make up for
+// rows a leave-one-out probe excludes.
+void index_candidates(const TrainedModel& m, const std::vector<std::uint32_t>& person_rows,
+                      const std::vector<std::uint32_t>& person_start, const float* q, VoteMode vote,
+                      std::size_t spare, std::vector<std::pair<std::uint32_t, float>>& cand) {
+    const auto row = [&](std::size_t i) { return &m.descriptors[i * kDescriptorDim]; };
+    std::vector<std::int64_t> ids;
+    cand.clear();
+    if (vote == VoteMode::knn) {
+        m.index->search(q, std::max<std::size_t>(m.k, kMinCandidates) + spare, ids);
+        for (std::int64_t i : ids) cand.emplace_back(std::uint32_t(i), distance(q, row(std::size_t(i))));
+        return;
+    }
+    m.index->search(q, std::max<std::size_t>(kMinCandidates, 8 * std::size_t(m.per_person_m)) + spare, ids);
+    std::vector<std::int32_t> people;
+    for (std::int64_t i : ids) people.push_back(m.labels[std::size_t(i)]);
+    std::sort(people.begin(), people.end());
+    people.erase(std::unique(people.begin(), people.end()), people.end());
+    for (std::int32_t p : people)
+        for (std::uint32_t k = person_start[p]; k < person_start[p + 1]; ++k)
+            cand.emplace_back(person_rows[k], distance(q, row(person_rows[k])));
+}
+
 // Runs body(i) for i in [0, n) on all cores; the bodies write disjoint slots.
 template <class F>
 void parallel_for(std::size_t n, F body) {
@@ -325,7 +361,43 @@ struct OriginalProbe {
     Decision per_person, knn;  // leave-one-out decisions (threshold applied later)
 };
 
+// With an index, each probe asks it for candidates as predict() does (the
+// report then measures the model as it will answer): a gallery of 1M rows
+// cannot afford a full scan per original photo. The genuine distance still
+// scans all of the person's own rows; the impostor distance is the nearest
+// other person's row among the candidates.
+std::vector<OriginalProbe> probe_with_index(const TrainedModel& m, const std::vector<std::size_t>& rows) {
+    std::vector<std::uint32_t> person_rows, person_start, per_source(m.source_paths.size(), 0);
+    group_rows_by_person(m, person_rows, person_start);
+    for (std::int32_t s : m.sources) ++per_source[s];
+    std::vector<OriginalProbe> out(rows.size());
+    parallel_for(rows.size(), [&](std::size_t i) {
+        thread_local std::vector<std::pair<std::uint32_t, float>> cand;
+        OriginalProbe& p = out[i];
+        p.row = rows[i];
+        const int label = m.labels[p.row], source = m.sources[p.row];
+        const float* q = &m.descriptors[p.row * kDescriptorDim];
+        for (std::uint32_t k = person_start[label]; k < person_start[label + 1]; ++k) {
+            const std::uint32_t r = person_rows[k];
+            if (m.sources[r] != source) p.genuine = std::min(p.genuine, distance(q, &m.descriptors[r * kDescriptorDim]));
+        }
+        const Candidates some{nullptr, &cand, source};
+        for (VoteMode vote : {VoteMode::per_person, VoteMode::knn}) {
+            index_candidates(m, person_rows, person_start, q, vote, per_source[source], cand);
+            if (vote == VoteMode::per_person) {
+                p.per_person = decide_per_person(some, m);
+                for (const auto& [r, d] : cand)
+                    if (m.labels[r] != label) p.impostor = std::min(p.impostor, d);
+            } else {
+                p.knn = decide_knn(some, m);
+            }
+        }
+    });
+    return out;
+}
+
 std::vector<OriginalProbe> probe_originals(const TrainedModel& m, const std::vector<std::size_t>& rows) {
+    if (m.index) return probe_with_index(m, rows);
     std::vector<OriginalProbe> out(rows.size());
     parallel_for(rows.size(), [&](std::size_t i) {
         thread_local std::vector<float> d;
@@ -461,6 +533,12 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
     m.k = o.k > 0 ? o.k : auto_k(m.rows());
     m.vote = o.vote;
     m.per_person_m = o.per_person_m;
+    double index_seconds = 0;
+    if (wants_index(o.index, m.rows())) {
+        const auto t0 = std::chrono::steady_clock::now();
+        m.index = GalleryIndex::build(m.descriptors.data(), m.rows());
+        index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
 
     const auto probes = probe_originals(m, original_rows(enc));
     std::vector<float> impostor;
@@ -472,12 +550,6 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
         m.threshold_source = "--threshold " + fmt("%g", o.threshold);
     } else {
         m.threshold = calibrate_threshold(impostor, m.names.size(), o.target_far, &m.threshold_source);
-    }
-    double index_seconds = 0;
-    if (wants_index(o.index, m.rows())) {
-        const auto t0 = std::chrono::steady_clock::now();
-        m.index = GalleryIndex::build(m.descriptors.data(), m.rows());
-        index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     m.training_id = compute_training_id(m);
     if (report) {
@@ -512,14 +584,7 @@ std::string search_description(const TrainedModel& m) {
 Classifier::Classifier(TrainedModel model) : m_(std::move(model)) {
     const std::string why = check_model(m_);
     if (!why.empty()) throw Error("model", "invalid: " + why);
-    if (m_.index) {  // counting sort of the rows by person
-        person_start_.assign(m_.names.size() + 1, 0);
-        for (std::int32_t l : m_.labels) ++person_start_[l + 1];
-        for (std::size_t p = 0; p < m_.names.size(); ++p) person_start_[p + 1] += person_start_[p];
-        person_rows_.resize(m_.rows());
-        std::vector<std::uint32_t> next(person_start_.begin(), person_start_.end() - 1);
-        for (std::size_t i = 0; i < m_.rows(); ++i) person_rows_[next[m_.labels[i]]++] = std::uint32_t(i);
-    }
+    if (m_.index) group_rows_by_person(m_, person_rows_, person_start_);
 }
 
 Classifier Classifier::load(const std::string& model_path, const std::string& labels_path) {
@@ -566,24 +631,8 @@ Prediction finish_prediction(const Decision& dec, const TrainedModel& m, float t
 
 Prediction Classifier::predict(const Descriptor& query, float threshold_override) const {
     if (!m_.index) return predict_without_source(query, -1, threshold_override);
-    const float* q = query.data();
-    const auto row = [&](std::size_t i) { return &m_.descriptors[i * kDescriptorDim]; };
-    std::vector<std::int64_t> ids;
     std::vector<std::pair<std::uint32_t, float>> cand;
-    if (m_.vote == VoteMode::knn) {
-        m_.index->search(q, std::max<std::size_t>(m_.k, kMinCandidates), ids);
-        for (std::int64_t i : ids) cand.emplace_back(std::uint32_t(i), distance(q, row(std::size_t(i))));
-    } else {
-        // Every row of each person the index proposes, so their means are exact.
-        m_.index->search(q, std::max<std::size_t>(kMinCandidates, 8 * std::size_t(m_.per_person_m)), ids);
-        std::vector<std::int32_t> people;
-        for (std::int64_t i : ids) people.push_back(m_.labels[std::size_t(i)]);
-        std::sort(people.begin(), people.end());
-        people.erase(std::unique(people.begin(), people.end()), people.end());
-        for (std::int32_t p : people)
-            for (std::uint32_t k = person_start_[p]; k < person_start_[p + 1]; ++k)
-                cand.emplace_back(person_rows_[k], distance(q, row(person_rows_[k])));
-    }
+    index_candidates(m_, person_rows_, person_start_, query.data(), m_.vote, 0, cand);
     return finish_prediction(decide(Candidates{nullptr, &cand, -1}, m_), m_, threshold_override);
 }
 

@@ -148,7 +148,10 @@ std::vector<std::size_t> original_rows(const EncodingsFile& encodings);
 // requires: options valid (k >= 0, per_person_m >= 1, target_far in (0, 1),
 //           threshold finite and <= 2) else Error("train options", ...).
 // ensures:  a model over the ok records, with a GalleryIndex when
-//           wants_index(options.index, rows) (throws Error("encodings", "no usable
+//           wants_index(options.index, rows). With an index, the report's
+//           leave-one-out asks it for candidates as predict() does (a full scan
+//           per original photo is hours at 1M rows), and the impostor scores
+//           come from those candidates. (throws Error("encodings", "no usable
 //           encodings") when there are none); when report != null, fills it:
 //           leave-one-out for both vote modes, per-person counts, warnings
 //           (single person, people with < 2 originals, calibration fallback).
@@ -187,7 +190,7 @@ public:
     Prediction predict(const Descriptor& query, float threshold_override = -1.f) const;
     // predict() as if the gallery rows derived from source_paths[exclude_source]
     // were absent (leave-one-out, as train's report does); -1 excludes none.
-    // Always exact: leave-one-out measures the model, not the index.
+    // Always exact (eval's leave-one-out).
     Prediction predict_without_source(const Descriptor& query, int exclude_source,
                                       float threshold_override = -1.f) const;
 

@@ -193,7 +193,7 @@ TEST_CASE("indexed predictions equal exact search's where the needed rows are ca
     }
 }
 
-TEST_CASE("a v2 model with its index round-trips; a v1 model still loads") {
+TEST_CASE("a v2 model with its index round-trips, and a v1 model still loads") {
     test::TempDir dir;
     const auto model = (dir / "model.bin").string(), labels = (dir / "labels.bin").string();
     const Synthetic s = clustered(100, 50);
@@ -264,4 +264,22 @@ TEST_CASE("a model whose index does not cover its gallery is invalid") {
     TrainedModel m = train(s.enc, forced(IndexChoice::exact), nullptr);
     m.index = GalleryIndex::build(m.descriptors.data(), m.rows() - 3);
     CHECK_THROWS_WITH_AS(Classifier{m}, contains("model: invalid: index holds 197 rows, the gallery 200"), Error);
+}
+
+TEST_CASE("train's leave-one-out report with the index agrees with the exact one") {
+    const Synthetic s = clustered(200, 0);
+    TrainOptions o = forced(IndexChoice::exact);
+    o.threshold = 0.f;  // calibrated: from impostor scores, which the index now provides
+    TrainReport exact, indexed;
+    const TrainedModel a = train(s.enc, o, &exact);
+    o.index = IndexChoice::ivf;
+    const TrainedModel b = train(s.enc, o, &indexed);
+    REQUIRE(b.index != nullptr);
+    CHECK(indexed.loo_per_person.evaluated == exact.loo_per_person.evaluated);
+    CHECK(indexed.loo_per_person.evaluated == 2000);
+    CHECK(std::abs(indexed.loo_per_person.correct - exact.loo_per_person.correct) <= 20);
+    CHECK(std::abs(indexed.loo_knn.correct - exact.loo_knn.correct) <= 20);
+    CHECK(indexed.genuine_rejected == exact.genuine_rejected);  // genuine scores stay exact
+    CHECK(indexed.impostor_scores == exact.impostor_scores);
+    CHECK(b.threshold == doctest::Approx(a.threshold).epsilon(0.02));
 }
