@@ -1,33 +1,36 @@
-// bench_index — exact brute-force search against FAISS approximate indexes (HNSW,
-// IVF) on synthetic galleries shaped like real ones: identities whose descriptors
-// cluster around a centre, several per identity, at the distances dlib's face
-// network gives (same person ~0.4 apart, different people ~0.95).
+// bench_index — Classifier::predict (the code path predict and live use) with
+// the gallery index (lib/gallery_index.h) against exact search, on synthetic
+// galleries shaped like real ones: identities whose descriptors cluster around a
+// centre, several per identity, at the distances dlib's face network gives
+// (same person ~0.4 apart, different people ~0.95).
 //
-// Usage: bench_index ROWS [QUERIES] [KINDS]   e.g. bench_index 1000000 500 hnsw,ivf
-// Prints one markdown table row per configuration: build time, index bytes, peak
-// RSS, query time (median, p95, single thread) and recall@1 against the exact
-// search, which is the baseline measured in the same run.
-#include <faiss/IndexFlat.h>
-#include <faiss/IndexHNSW.h>
-#include <faiss/IndexIVFFlat.h>
-#include <faiss/impl/io.h>
-#include <faiss/index_io.h>
-#include <omp.h>
+// Usage: bench_index ROWS [QUERIES] [NPROBE,...] [VOTE]
+//   e.g. bench_index 1000000 200 64,128,256 per-person
+//        bench_index --train ROWS     (times the whole train(), index and leave-one-out)
+// Prints one markdown table row per configuration: index build time, model.bin
+// index section size, peak RSS, query time (median, p95, one query at a time)
+// and three agreements with exact search, measured in the same run: recall@1
+// (the index's nearest row is the true nearest row; in brackets over enrolled
+// people's queries alone, without the 10% strangers), the predicted label
+// (unknown included), and the whole prediction (label and distance, bit-equal).
+// NPROBE 0 = the default.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "classifier.h"
+
+using namespace facepipe;
+
 namespace {
 
-constexpr int kDim = 128;
 constexpr int kPerIdentity = 10;
 
 using Clock = std::chrono::steady_clock;
@@ -40,125 +43,161 @@ double peak_rss_mb() {
 }
 
 // Centre spread: two centres are ~0.95 apart; sample spread: two photos of one person ~0.4.
-const float kCentreSigma = 0.95f / std::sqrt(2.f * kDim), kSampleSigma = 0.40f / std::sqrt(2.f * kDim);
+const float kCentreSigma = 0.95f / std::sqrt(2.f * kDescriptorDim), kSampleSigma = 0.40f / std::sqrt(2.f * kDescriptorDim);
 
-struct Data {
-    std::vector<float> gallery, queries;
-    std::size_t rows = 0, nq = 0;
-};
-
-Data make_data(std::size_t rows, std::size_t nq) {
+// A gallery of rows / 10 people, 10 photos each, and nq queries: 90% new photos
+// of enrolled people, 10% strangers.
+TrainedModel make_model(std::size_t rows, VoteMode vote, std::vector<Descriptor>& queries, std::size_t nq) {
     std::mt19937 rng(42);
     std::normal_distribution<float> centre(0.f, kCentreSigma), sample(0.f, kSampleSigma);
-    const std::size_t identities = (rows + kPerIdentity - 1) / kPerIdentity;
-    std::vector<float> centres(identities * kDim);
+    const std::size_t people = (rows + kPerIdentity - 1) / kPerIdentity;
+    std::vector<float> centres(people * kDescriptorDim);
     for (auto& v : centres) v = centre(rng);
-    Data d;
-    d.rows = rows;
-    d.nq = nq;
-    d.gallery.resize(rows * kDim);
-    for (std::size_t i = 0; i < rows; ++i)
-        for (int j = 0; j < kDim; ++j) d.gallery[i * kDim + j] = centres[(i / kPerIdentity) * kDim + j] + sample(rng);
-    // Queries: 90% new photos of enrolled identities, 10% strangers.
-    d.queries.resize(nq * kDim);
-    std::uniform_int_distribution<std::size_t> pick(0, identities - 1);
+    TrainedModel m;
+    m.model_id = m.training_id = "synthetic";
+    for (std::size_t p = 0; p < people; ++p) m.names.push_back("p" + std::to_string(p));
+    m.source_paths.assign(1, "synthetic");
+    m.labels.resize(rows);
+    m.sources.assign(rows, 0);
+    m.descriptors.resize(rows * kDescriptorDim);
+    for (std::size_t i = 0; i < rows; ++i) {
+        m.labels[i] = static_cast<std::int32_t>(i / kPerIdentity);
+        for (int j = 0; j < kDescriptorDim; ++j)
+            m.descriptors[i * kDescriptorDim + j] = centres[(i / kPerIdentity) * kDescriptorDim + j] + sample(rng);
+    }
+    m.k = auto_k(rows);
+    m.vote = vote;
+    m.threshold = kDefaultThreshold;
+    std::uniform_int_distribution<std::size_t> pick(0, people - 1);
+    queries.resize(nq);
     for (std::size_t q = 0; q < nq; ++q) {
         const bool stranger = q % 10 == 9;
         const std::size_t id = pick(rng);
-        for (int j = 0; j < kDim; ++j)
-            d.queries[q * kDim + j] = (stranger ? centre(rng) : centres[id * kDim + j]) + sample(rng);
+        for (int j = 0; j < kDescriptorDim; ++j)
+            queries[q][j] = (stranger ? centre(rng) : centres[id * kDescriptorDim + j]) + sample(rng);
     }
-    return d;
+    return m;
 }
 
-struct Row {
-    std::string name;
-    double build_s = 0, bytes = 0, rss_mb = 0, median_ms = 0, p95_ms = 0, recall = 0;
+struct Timed {
+    std::vector<Prediction> out;
+    double median_ms = 0, p95_ms = 0;
 };
 
-// Single-query searches, one at a time on one thread: the way predict and live ask.
-Row run(const std::string& name, faiss::Index& index, const Data& d, const std::vector<faiss::Index::idx_t>& truth,
-        double build_s) {
-    Row r{name, build_s};
-    std::vector<double> times;
-    std::size_t hits = 0;
-    for (std::size_t q = 0; q < d.nq; ++q) {
-        float dist;
-        faiss::Index::idx_t id;
+Timed run(const Classifier& c, const std::vector<Descriptor>& queries, bool exact) {
+    Timed t;
+    std::vector<double> ms;
+    for (const auto& q : queries) {
         const auto t0 = Clock::now();
-        index.search(1, &d.queries[q * kDim], 1, &dist, &id);
-        times.push_back(ms_since(t0));
-        if (!truth.empty() && id == truth[q]) ++hits;
+        t.out.push_back(exact ? c.predict_without_source(q, -1) : c.predict(q));
+        ms.push_back(ms_since(t0));
     }
-    std::sort(times.begin(), times.end());
-    r.median_ms = times[times.size() / 2];
-    r.p95_ms = times[times.size() * 95 / 100];
-    r.recall = truth.empty() ? 1.0 : double(hits) / d.nq;
-    faiss::VectorIOWriter w;
-    faiss::write_index(&index, &w);
-    r.bytes = double(w.data.size());
-    r.rss_mb = peak_rss_mb();
-    return r;
+    std::sort(ms.begin(), ms.end());
+    t.median_ms = ms[ms.size() / 2];
+    t.p95_ms = ms[ms.size() * 95 / 100];
+    return t;
 }
 
-void print(const Row& r, std::size_t rows, const Row& base) {
-    std::printf("| %zu | %s | %.1f | %.0f | %.0f | %.3f | %.3f | %.1fx | %.2f%% |\n", rows, r.name.c_str(), r.build_s,
-                r.bytes / 1e6, r.rss_mb, r.median_ms, r.p95_ms, base.median_ms / r.median_ms, 100 * r.recall);
-    std::fflush(stdout);
+// train() on the gallery as encodings: each person's 10 rows are 2 original
+// photos with 4 augmented copies each, as `augment` makes them.
+int time_train(std::size_t rows) {
+    std::vector<Descriptor> unused;
+    const TrainedModel g = make_model(rows, VoteMode::per_person, unused, 0);
+    EncodingsFile enc;
+    enc.model_id = "synthetic";
+    enc.records.resize(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        EncodingRecord& r = enc.records[i];
+        r.person = g.names[g.labels[i]];
+        r.source = r.person + "/" + std::to_string(i % kPerIdentity / 5) + ".jpg";
+        r.path = i % 5 == 0 ? r.source : r.person + "/augmented/" + std::to_string(i % kPerIdentity) + ".jpg";
+        if (i % 5 != 0) r.augmentation = "flip";
+        r.faces_found = 1;
+        r.box = {0, 0, 100, 100};
+        std::copy_n(&g.descriptors[i * kDescriptorDim], kDescriptorDim, r.descriptor.begin());
+    }
+    for (IndexChoice choice : {IndexChoice::ivf, IndexChoice::exact}) {
+        if (choice == IndexChoice::exact && rows > 200000) {
+            std::printf("| %zu | exact | not run: a full scan per original photo (%zu of them) |\n", rows, rows / 5);
+            continue;
+        }
+        TrainOptions o;
+        o.index = choice;
+        TrainReport r;
+        const auto t0 = Clock::now();
+        const TrainedModel m = train(enc, o, &r);
+        std::printf("| %zu | %s | %.0f s (index %.0f s) | %.1f%% / %.1f%% | %.3f | %.0f |\n", rows,
+                    r.search.c_str(), ms_since(t0) / 1000, r.index_build_seconds, 100 * r.loo_per_person.accuracy(),
+                    100 * r.loo_knn.accuracy(), r.threshold, peak_rss_mb());
+        std::fflush(stdout);
+    }
+    return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "--train") return time_train(std::stoul(argv[2]));
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_index ROWS [QUERIES] [hnsw,ivf]\n");
+        std::fprintf(stderr, "usage: bench_index ROWS [QUERIES] [NPROBE,...] [per-person|knn]\n");
         return 2;
     }
-    const std::size_t rows = std::stoul(argv[1]), nq = argc > 2 ? std::stoul(argv[2]) : 500;
-    const std::string kinds = argc > 3 ? argv[3] : "hnsw,ivf";
-    const Data d = make_data(rows, nq);
+    const std::size_t rows = std::stoul(argv[1]), nq = argc > 2 ? std::stoul(argv[2]) : 200;
+    std::vector<std::uint32_t> nprobes;
+    {
+        std::stringstream list(argc > 3 ? argv[3] : "0");
+        for (std::string item; std::getline(list, item, ',');) nprobes.push_back(std::stoul(item));
+    }
+    const VoteMode vote = parse_vote_mode(argc > 4 ? argv[4] : "per-person");
+    std::vector<Descriptor> queries;
+    TrainedModel m = make_model(rows, vote, queries, nq);
 
-    // Baseline: exact brute force (IndexFlatL2 scans every row, as classifier.cpp does).
-    faiss::IndexFlatL2 flat(kDim);
-    auto t0 = Clock::now();
-    flat.add(rows, d.gallery.data());
-    const double flat_build = ms_since(t0) / 1000;
-    std::vector<faiss::Index::idx_t> truth(nq);
-    std::vector<float> tdist(nq);
-    omp_set_num_threads(1);
-    const Row base = run("exact", flat, d, {}, flat_build);
-    flat.search(nq, d.queries.data(), 1, tdist.data(), truth.data());
-    print(base, rows, base);
-
-    const int build_threads = omp_get_num_procs();
-    if (kinds.find("hnsw") != std::string::npos) {
-        omp_set_num_threads(build_threads);
-        faiss::IndexHNSWFlat hnsw(kDim, 32);
-        hnsw.hnsw.efConstruction = 80;
-        t0 = Clock::now();
-        hnsw.add(rows, d.gallery.data());
-        const double build = ms_since(t0) / 1000;
-        omp_set_num_threads(1);
-        for (int ef : {32, 64, 128}) {
-            hnsw.hnsw.efSearch = ef;
-            print(run("hnsw M=32 efC=80 efS=" + std::to_string(ef), hnsw, d, truth, build), rows, base);
+    const double base_rss = peak_rss_mb();
+    const Classifier exact(m);
+    const Timed base = run(exact, queries, true);
+    std::printf("| %zu | %s | exact | - | - | %.0f | %.2f | %.2f | 1.0x | 100%% (100%%) | 100%% | 100%% |\n", rows,
+                to_string(vote), base_rss, base.median_ms, base.p95_ms);
+    // The true nearest row of each query, for recall@1.
+    std::vector<std::int64_t> nearest(nq);
+    for (std::size_t q = 0; q < nq; ++q) {
+        float best = 1e30f;
+        for (std::size_t i = 0; i < rows; ++i) {
+            float sum = 0;
+            for (int j = 0; j < kDescriptorDim; ++j) {
+                const float t = queries[q][j] - m.descriptors[i * kDescriptorDim + j];
+                sum += t * t;
+            }
+            if (sum < best) best = sum, nearest[q] = std::int64_t(i);
         }
     }
-    if (kinds.find("ivf") != std::string::npos) {
-        omp_set_num_threads(build_threads);
-        const std::size_t nlist = std::max<std::size_t>(16, std::size_t(4 * std::sqrt(double(rows))));
-        faiss::IndexFlatL2 quantizer(kDim);
-        faiss::IndexIVFFlat ivf(&quantizer, kDim, nlist);
-        t0 = Clock::now();
-        ivf.train(std::min<std::size_t>(rows, 64 * nlist), d.gallery.data());
-        ivf.add(rows, d.gallery.data());
-        const double build = ms_since(t0) / 1000;
-        omp_set_num_threads(1);
-        for (int nprobe : {8, 32}) {
-            ivf.nprobe = nprobe;
-            print(run("ivf nlist=" + std::to_string(nlist) + " nprobe=" + std::to_string(nprobe), ivf, d, truth, build),
-                  rows, base);
+    std::fflush(stdout);
+
+    auto t0 = Clock::now();
+    const auto built = GalleryIndex::build(m.descriptors.data(), m.rows());
+    const double build_s = ms_since(t0) / 1000;
+    const std::string bytes = built->serialize();
+    for (std::uint32_t nprobe : nprobes) {
+        // Deserializing is how a model with another nprobe would load; it also
+        // checks the round trip.
+        m.index = GalleryIndex::deserialize(bytes, nprobe ? nprobe : built->nprobe(), rows, "bench");
+        const Classifier indexed(m);
+        const Timed t = run(indexed, queries, false);
+        std::size_t same = 0, same_label = 0, found = 0, enrolled_found = 0;
+        std::vector<std::int64_t> ids;
+        for (std::size_t q = 0; q < nq; ++q) {
+            same_label += t.out[q].label == base.out[q].label;
+            same += t.out[q].label == base.out[q].label && t.out[q].distance == base.out[q].distance;
+            m.index->search(queries[q].data(), 1, ids);
+            const bool hit = !ids.empty() && ids[0] == nearest[q];
+            found += hit;
+            enrolled_found += hit && q % 10 != 9;
         }
+        std::printf("| %zu | %s | %s | %.1f | %.0f | %.0f | %.2f | %.2f | %.1fx | %.1f%% (%.1f%%) | %.1f%% | %.1f%% |\n", rows,
+                    to_string(vote), indexed.search().c_str(), build_s, bytes.size() / 1e6, peak_rss_mb(),
+                    t.median_ms, t.p95_ms, base.median_ms / t.median_ms, 100.0 * found / nq,
+                    100.0 * enrolled_found / (nq - nq / 10), 100.0 * same_label / nq,
+                    100.0 * same / nq);
+        std::fflush(stdout);
     }
     return 0;
 }

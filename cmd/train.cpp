@@ -14,7 +14,8 @@ void add_train(CLI::App& app, Globals& g) {
         "train",
         "build the KNN classifier and its unknown-threshold; report leave-one-out accuracy\n"
         "  example: facepipe train --encodings encodings.bin --model model.bin --labels labels.bin");
-    static std::string encodings = "encodings.bin", model = "model.bin", labels = "labels.bin", vote = "per-person";
+    static std::string encodings = "encodings.bin", model = "model.bin", labels = "labels.bin", vote = "per-person",
+                       index = "auto";
     static TrainOptions o;
     c->add_option("-e,--encodings", encodings, "input encodings file")->capture_default_str()->envname("FACEPIPE_ENCODINGS");
     c->add_option("-m,--model", model, "output model file")->capture_default_str()->envname("FACEPIPE_MODEL");
@@ -30,8 +31,13 @@ void add_train(CLI::App& app, Globals& g) {
         ->check(CLI::Range(0.05, 1.5));
     c->add_option("--target-far", o.target_far, "false-accept rate the calibrated threshold aims for")
         ->capture_default_str()->check(CLI::Range(0.0001, 0.5));
+    c->add_option("--index", index,
+                  "gallery search: exact scans every row; ivf builds a FAISS IVF index (13x faster queries at 1M "
+                  "rows, almost always the same answer); auto = ivf from " + std::to_string(kAutoIndexRows) + " rows")
+        ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "ivf"}));
     c->callback([&g] {
         o.vote = parse_vote_mode(vote);
+        o.index = parse_index_choice(index);
         const EncodingsFile enc = read_encodings(encodings);
         TrainReport report;
         const TrainedModel m = train(enc, o, &report);

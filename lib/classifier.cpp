@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -20,10 +21,16 @@ namespace {
 
 constexpr char kModelMagic[] = "FPMODEL\0";  // 7 letters + NUL = 8 bytes
 constexpr char kLabelsMagic[] = "FPLABELS";
-constexpr std::uint32_t kModelVersion = 1;
+// Version 2 added the index section; version 1 files are read as exact-search models.
+constexpr std::uint32_t kModelVersion = 2;
 constexpr std::uint32_t kLabelsVersion = 1;
 constexpr std::size_t kRowBytes = 4 + 4 + kDescriptorDim * sizeof(float);
 constexpr float kInf = std::numeric_limits<float>::infinity();
+// Index section kinds in model.bin version 2.
+constexpr std::uint8_t kIndexNone = 0, kIndexIvfFlat = 1;
+// Candidates asked of the index: enough that the rows a vote needs are almost
+// always among them (measured by bench/bench_index.cpp), few enough to be cheap.
+constexpr std::size_t kMinCandidates = 64;
 
 std::string_view model_magic() { return std::string_view(kModelMagic, 8); }
 std::string_view labels_magic() { return std::string_view(kLabelsMagic, 8); }
@@ -36,27 +43,51 @@ std::string fmt(const char* f, double v) {
 
 // ---- search -------------------------------------------------------------------
 
-// Euclidean distance from q to every gallery row. Eight independent partial
-// sums: a single running sum is a serial chain the compiler may not reorder
-// (no -ffast-math), while eight lanes map onto SIMD registers, ~10x faster.
-void distances(const float* q, const TrainedModel& m, std::vector<float>& out) {
+// Euclidean distance between q and one row. Eight independent partial sums: a
+// single running sum is a serial chain the compiler may not reorder (no
+// -ffast-math), while eight lanes map onto SIMD registers, ~10x faster. Exact
+// and indexed search both use it, so equal candidates give bit-equal distances.
+inline float distance(const float* q, const float* row) {
     constexpr int kLanes = 8;
     static_assert(kDescriptorDim % kLanes == 0);
+    float acc[kLanes] = {};
+    for (int j = 0; j < kDescriptorDim; j += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+            const float d = q[j + l] - row[j + l];
+            acc[l] += d * d;
+        }
+    float s = 0.f;
+    for (float a : acc) s += a;
+    return std::sqrt(s);
+}
+
+// Distance from q to every gallery row.
+void distances(const float* q, const TrainedModel& m, std::vector<float>& out) {
     const std::size_t n = m.rows();
     out.resize(n);
     const float* row = m.descriptors.data();
-    for (std::size_t i = 0; i < n; ++i, row += kDescriptorDim) {
-        float acc[kLanes] = {};
-        for (int j = 0; j < kDescriptorDim; j += kLanes)
-            for (int l = 0; l < kLanes; ++l) {
-                const float d = q[j + l] - row[j + l];
-                acc[l] += d * d;
-            }
-        float s = 0.f;
-        for (float a : acc) s += a;
-        out[i] = std::sqrt(s);
-    }
+    for (std::size_t i = 0; i < n; ++i, row += kDescriptorDim) out[i] = distance(q, row);
 }
+
+// The rows a vote looks at, with their exact distances: all rows (exact search)
+// or the index's candidates. Rows from source `exclude` are skipped (-1: none).
+struct Candidates {
+    const std::vector<float>* all = nullptr;  // distance of every row, or
+    const std::vector<std::pair<std::uint32_t, float>>* some = nullptr;  // (row, distance)
+    int exclude = -1;
+
+    template <class F>
+    void each(const TrainedModel& m, F f) const {
+        if (all) {
+            for (std::size_t i = 0; i < all->size(); ++i)
+                if (m.sources[i] != exclude) f(i, (*all)[i]);
+        } else {
+            for (const auto& [i, d] : *some)
+                if (m.sources[i] != exclude) f(std::size_t(i), d);
+        }
+    }
+    std::size_t size() const { return all ? all->size() : some->size(); }
+};
 
 struct Decision {
     int label = -1;
@@ -70,18 +101,18 @@ bool better(double score_a, float near_a, int a, double score_b, float near_b, i
     return a < b;
 }
 
-// Rows with sources[i] == exclude_source are ignored (leave-one-out); -1 ignores none.
-Decision decide_per_person(const std::vector<float>& d, const TrainedModel& m, int exclude_source) {
+// A person with no candidate row cannot win: with the index, the candidates
+// hold all rows of every person they include, so each person's mean is exact.
+Decision decide_per_person(const Candidates& c, const TrainedModel& m) {
     const std::size_t people = m.names.size(), mm = static_cast<std::size_t>(m.per_person_m);
     std::vector<float> best(people * mm, kInf);  // per person, its mm smallest distances, ascending
-    for (std::size_t i = 0; i < d.size(); ++i) {
-        if (m.sources[i] == exclude_source) continue;
+    c.each(m, [&](std::size_t i, float d) {
         float* b = &best[static_cast<std::size_t>(m.labels[i]) * mm];
-        if (d[i] >= b[mm - 1]) continue;
+        if (d >= b[mm - 1]) return;
         std::size_t j = mm - 1;
-        for (; j > 0 && b[j - 1] > d[i]; --j) b[j] = b[j - 1];
-        b[j] = d[i];
-    }
+        for (; j > 0 && b[j - 1] > d; --j) b[j] = b[j - 1];
+        b[j] = d;
+    });
     Decision out;
     double out_mean = kInf;
     for (std::size_t p = 0; p < people; ++p) {
@@ -99,11 +130,10 @@ Decision decide_per_person(const std::vector<float>& d, const TrainedModel& m, i
     return out;
 }
 
-Decision decide_knn(const std::vector<float>& d, const TrainedModel& m, int exclude_source) {
+Decision decide_knn(const Candidates& c, const TrainedModel& m) {
     std::vector<std::pair<float, std::int32_t>> cand;
-    cand.reserve(d.size());
-    for (std::size_t i = 0; i < d.size(); ++i)
-        if (m.sources[i] != exclude_source) cand.emplace_back(d[i], m.labels[i]);
+    cand.reserve(c.size());
+    c.each(m, [&](std::size_t i, float d) { cand.emplace_back(d, m.labels[i]); });
     const std::size_t k = std::min(cand.size(), static_cast<std::size_t>(m.k));
     std::nth_element(cand.begin(), cand.begin() + k, cand.end());  // no-op when k == size
     std::map<int, std::pair<double, float>> votes;                 // label -> (weight, nearest)
@@ -122,8 +152,44 @@ Decision decide_knn(const std::vector<float>& d, const TrainedModel& m, int excl
     return out;
 }
 
-Decision decide(const std::vector<float>& d, const TrainedModel& m, VoteMode mode, int exclude_source) {
-    return mode == VoteMode::knn ? decide_knn(d, m, exclude_source) : decide_per_person(d, m, exclude_source);
+Decision decide(const Candidates& c, const TrainedModel& m) {
+    return m.vote == VoteMode::knn ? decide_knn(c, m) : decide_per_person(c, m);
+}
+
+// The gallery rows grouped by person (counting sort): person p's rows are
+// rows[start[p] .. start[p+1]).
+void group_rows_by_person(const TrainedModel& m, std::vector<std::uint32_t>& rows, std::vector<std::uint32_t>& start) {
+    start.assign(m.names.size() + 1, 0);
+    for (std::int32_t l : m.labels) ++start[l + 1];
+    for (std::size_t p = 0; p < m.names.size(); ++p) start[p + 1] += start[p];
+    rows.resize(m.rows());
+    std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < m.rows(); ++i) rows[next[m.labels[i]]++] = std::uint32_t(i);
+}
+
+// Candidates the index proposes for q, with exact distances (see classifier.h):
+// knn, the max(k, 64) rows it returns; per_person, every row of each person
+// among the max(64, 8m) it returns. `spare` more are asked for, to make up for
+// rows a leave-one-out probe excludes.
+void index_candidates(const TrainedModel& m, const std::vector<std::uint32_t>& person_rows,
+                      const std::vector<std::uint32_t>& person_start, const float* q, VoteMode vote,
+                      std::size_t spare, std::vector<std::pair<std::uint32_t, float>>& cand) {
+    const auto row = [&](std::size_t i) { return &m.descriptors[i * kDescriptorDim]; };
+    std::vector<std::int64_t> ids;
+    cand.clear();
+    if (vote == VoteMode::knn) {
+        m.index->search(q, std::max<std::size_t>(m.k, kMinCandidates) + spare, ids);
+        for (std::int64_t i : ids) cand.emplace_back(std::uint32_t(i), distance(q, row(std::size_t(i))));
+        return;
+    }
+    m.index->search(q, std::max<std::size_t>(kMinCandidates, 8 * std::size_t(m.per_person_m)) + spare, ids);
+    std::vector<std::int32_t> people;
+    for (std::int64_t i : ids) people.push_back(m.labels[std::size_t(i)]);
+    std::sort(people.begin(), people.end());
+    people.erase(std::unique(people.begin(), people.end()), people.end());
+    for (std::int32_t p : people)
+        for (std::uint32_t k = person_start[p]; k < person_start[p + 1]; ++k)
+            cand.emplace_back(person_rows[k], distance(q, row(person_rows[k])));
 }
 
 // Runs body(i) for i in [0, n) on all cores; the bodies write disjoint slots.
@@ -171,6 +237,8 @@ std::string check_model(const TrainedModel& m) {
     if (!std::isfinite(m.threshold) || m.threshold <= 0.f || m.threshold > 2.f)
         return "threshold " + fmt("%g", m.threshold) + " is not in (0, 2]";
     if (m.training_id.empty()) return "missing training id";
+    if (m.index && m.index->rows() != rows)
+        return "index holds " + std::to_string(m.index->rows()) + " rows, the gallery " + std::to_string(rows);
     return "";
 }
 
@@ -181,6 +249,8 @@ void check_options(const TrainOptions& o) {
     if (!(o.target_far > 0.0 && o.target_far < 1.0)) throw Error(subject, "target false-accept rate must be in (0, 1)");
     if (!std::isfinite(o.threshold) || o.threshold > 2.f) throw Error(subject, "threshold must be at most 2");
     if (o.vote != VoteMode::per_person && o.vote != VoteMode::knn) throw Error(subject, "unknown vote mode");
+    if (o.index != IndexChoice::automatic && o.index != IndexChoice::exact && o.index != IndexChoice::ivf)
+        throw Error(subject, "unknown index choice");
 }
 
 // ---- serialisation ----------------------------------------------------------------
@@ -202,6 +272,14 @@ void write_model_body(PayloadWriter& w, const TrainedModel& m) {
         w.i32(m.sources[i]);
         w.floats(&m.descriptors[i * kDescriptorDim], kDescriptorDim);
     }
+    // Version 2: the index section.
+    if (!m.index) {
+        w.u8(kIndexNone);
+    } else {
+        w.u8(kIndexIvfFlat);
+        w.u32(m.index->nprobe());
+        w.blob(m.index->serialize());
+    }
 }
 
 void write_names(PayloadWriter& w, const std::vector<std::string>& names) {
@@ -218,7 +296,7 @@ std::string compute_training_id(const TrainedModel& m) {
 }
 
 // Reads model.bin's payload; returns the number of labels it expects.
-std::uint32_t read_model_payload(PayloadReader& in, TrainedModel& m) {
+std::uint32_t read_model_payload(PayloadReader& in, std::uint32_t version, TrainedModel& m) {
     m.model_id = in.str();
     m.k = static_cast<int>(std::min<std::uint32_t>(in.u32(), std::numeric_limits<int>::max()));
     const std::uint8_t vote = in.u8();
@@ -238,6 +316,15 @@ std::uint32_t read_model_payload(PayloadReader& in, TrainedModel& m) {
         m.labels[i] = in.i32();
         m.sources[i] = in.i32();
         in.floats(&m.descriptors[i * kDescriptorDim], kDescriptorDim);
+    }
+    if (version >= 2) {
+        const std::uint8_t kind = in.u8();
+        if (kind == kIndexIvfFlat) {
+            const std::uint32_t nprobe = in.u32();
+            m.index = GalleryIndex::deserialize(in.blob(), nprobe, rows, in.subject());
+        } else if (kind != kIndexNone) {
+            in.fail("unknown index kind " + std::to_string(kind));
+        }
     }
     m.training_id = in.str(64);
     in.finish();
@@ -274,7 +361,43 @@ struct OriginalProbe {
     Decision per_person, knn;  // leave-one-out decisions (threshold applied later)
 };
 
+// With an index, each probe asks it for candidates as predict() does (the
+// report then measures the model as it will answer): a gallery of 1M rows
+// cannot afford a full scan per original photo. The genuine distance still
+// scans all of the person's own rows; the impostor distance is the nearest
+// other person's row among the candidates.
+std::vector<OriginalProbe> probe_with_index(const TrainedModel& m, const std::vector<std::size_t>& rows) {
+    std::vector<std::uint32_t> person_rows, person_start, per_source(m.source_paths.size(), 0);
+    group_rows_by_person(m, person_rows, person_start);
+    for (std::int32_t s : m.sources) ++per_source[s];
+    std::vector<OriginalProbe> out(rows.size());
+    parallel_for(rows.size(), [&](std::size_t i) {
+        thread_local std::vector<std::pair<std::uint32_t, float>> cand;
+        OriginalProbe& p = out[i];
+        p.row = rows[i];
+        const int label = m.labels[p.row], source = m.sources[p.row];
+        const float* q = &m.descriptors[p.row * kDescriptorDim];
+        for (std::uint32_t k = person_start[label]; k < person_start[label + 1]; ++k) {
+            const std::uint32_t r = person_rows[k];
+            if (m.sources[r] != source) p.genuine = std::min(p.genuine, distance(q, &m.descriptors[r * kDescriptorDim]));
+        }
+        const Candidates some{nullptr, &cand, source};
+        for (VoteMode vote : {VoteMode::per_person, VoteMode::knn}) {
+            index_candidates(m, person_rows, person_start, q, vote, per_source[source], cand);
+            if (vote == VoteMode::per_person) {
+                p.per_person = decide_per_person(some, m);
+                for (const auto& [r, d] : cand)
+                    if (m.labels[r] != label) p.impostor = std::min(p.impostor, d);
+            } else {
+                p.knn = decide_knn(some, m);
+            }
+        }
+    });
+    return out;
+}
+
 std::vector<OriginalProbe> probe_originals(const TrainedModel& m, const std::vector<std::size_t>& rows) {
+    if (m.index) return probe_with_index(m, rows);
     std::vector<OriginalProbe> out(rows.size());
     parallel_for(rows.size(), [&](std::size_t i) {
         thread_local std::vector<float> d;
@@ -286,8 +409,9 @@ std::vector<OriginalProbe> probe_originals(const TrainedModel& m, const std::vec
             if (m.labels[j] != label) p.impostor = std::min(p.impostor, d[j]);
             else if (m.sources[j] != source) p.genuine = std::min(p.genuine, d[j]);
         }
-        p.per_person = decide_per_person(d, m, source);
-        p.knn = decide_knn(d, m, source);
+        const Candidates all{&d, nullptr, source};
+        p.per_person = decide_per_person(all, m);
+        p.knn = decide_knn(all, m);
     });
     return out;
 }
@@ -317,6 +441,7 @@ void fill_report(TrainReport& r, const EncodingsFile& enc, const TrainedModel& m
     r.per_person_m = m.per_person_m;
     r.threshold = m.threshold;
     r.threshold_source = m.threshold_source;
+    r.search = search_description(m);
     r.people.assign(m.names.size(), {});
     for (std::size_t p = 0; p < m.names.size(); ++p) r.people[p].name = m.names[p];
     for (std::int32_t l : m.labels) ++r.people[l].gallery_rows;
@@ -408,6 +533,12 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
     m.k = o.k > 0 ? o.k : auto_k(m.rows());
     m.vote = o.vote;
     m.per_person_m = o.per_person_m;
+    double index_seconds = 0;
+    if (wants_index(o.index, m.rows())) {
+        const auto t0 = std::chrono::steady_clock::now();
+        m.index = GalleryIndex::build(m.descriptors.data(), m.rows());
+        index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
 
     const auto probes = probe_originals(m, original_rows(enc));
     std::vector<float> impostor;
@@ -423,6 +554,7 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
     m.training_id = compute_training_id(m);
     if (report) {
         *report = TrainReport{};
+        report->index_build_seconds = index_seconds;
         report->impostor_scores = impostor.size();
         fill_report(*report, enc, m, probes);
     }
@@ -444,9 +576,15 @@ void save_model(const TrainedModel& m, const std::string& model_path, const std:
     write_container(labels_path, labels_magic(), kLabelsVersion, l.bytes());
 }
 
+std::string search_description(const TrainedModel& m) {
+    if (!m.index) return "exact";
+    return "ivf (nlist " + std::to_string(m.index->nlist()) + ", nprobe " + std::to_string(m.index->nprobe()) + ")";
+}
+
 Classifier::Classifier(TrainedModel model) : m_(std::move(model)) {
     const std::string why = check_model(m_);
     if (!why.empty()) throw Error("model", "invalid: " + why);
+    if (m_.index) group_rows_by_person(m_, person_rows_, person_start_);
 }
 
 Classifier Classifier::load(const std::string& model_path, const std::string& labels_path) {
@@ -455,7 +593,7 @@ Classifier Classifier::load(const std::string& model_path, const std::string& la
     {
         const Container c = read_container(model_path, model_magic(), "model", kModelVersion);
         PayloadReader in(c.payload, model_path);
-        num_labels = read_model_payload(in, m);
+        num_labels = read_model_payload(in, c.version, m);
     }
     std::string labels_training_id;
     {
@@ -476,23 +614,33 @@ Classifier Classifier::load(const std::string& model_path, const std::string& la
     return Classifier(std::move(m));
 }
 
+namespace {
+
+Prediction finish_prediction(const Decision& dec, const TrainedModel& m, float threshold_override) {
+    const float threshold = threshold_override > 0.f ? threshold_override : m.threshold;
+    Prediction p;
+    p.distance = dec.nearest;
+    if (dec.label >= 0 && dec.nearest <= threshold) {
+        p.label = dec.label;
+        p.name = m.names[dec.label];
+    }
+    return p;
+}
+
+}  // namespace
+
 Prediction Classifier::predict(const Descriptor& query, float threshold_override) const {
-    return predict_without_source(query, -1, threshold_override);
+    if (!m_.index) return predict_without_source(query, -1, threshold_override);
+    std::vector<std::pair<std::uint32_t, float>> cand;
+    index_candidates(m_, person_rows_, person_start_, query.data(), m_.vote, 0, cand);
+    return finish_prediction(decide(Candidates{nullptr, &cand, -1}, m_), m_, threshold_override);
 }
 
 Prediction Classifier::predict_without_source(const Descriptor& query, int exclude_source,
                                               float threshold_override) const {
     std::vector<float> d;
     distances(query.data(), m_, d);
-    const Decision dec = decide(d, m_, m_.vote, exclude_source);
-    const float threshold = threshold_override > 0.f ? threshold_override : m_.threshold;
-    Prediction p;
-    p.distance = dec.nearest;
-    if (dec.label >= 0 && dec.nearest <= threshold) {
-        p.label = dec.label;
-        p.name = m_.names[dec.label];
-    }
-    return p;
+    return finish_prediction(decide(Candidates{&d, nullptr, exclude_source}, m_), m_, threshold_override);
 }
 
 // ---- report -------------------------------------------------------------------------
@@ -523,7 +671,9 @@ std::string format_train_report(const TrainReport& r) {
     out += "Vote: " + std::string(to_string(r.vote)) +
            (r.vote == VoteMode::per_person ? " (m = " + std::to_string(r.per_person_m) + ")" : "") +
            ", k = " + std::to_string(r.k) + "\n";
-    out += "Threshold: " + fmt("%.3f", r.threshold) + ", " + r.threshold_source + "\n\n";
+    out += "Threshold: " + fmt("%.3f", r.threshold) + ", " + r.threshold_source + "\n";
+    out += "Search: " + r.search +
+           (r.index_build_seconds > 0 ? " (index built in " + fmt("%.1f", r.index_build_seconds) + " s)" : "") + "\n\n";
 
     out += "Leave-one-out over original photos (each removed with its augmented copies):\n";
     out += pad("vote", 14) + "  evaluated  correct  wrong  unknown  accuracy\n";

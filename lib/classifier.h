@@ -13,15 +13,25 @@
 // nearest row, and the answer is unknown (label -1) when it exceeds the threshold.
 // Ties go to the person with the nearer nearest row, then the lower label.
 //
-// Files (container.h): model.bin, magic "FPMODEL\0", version 1; labels.bin,
-// magic "FPLABELS", version 1. Both carry the same training_id: the SHA-256 of
-// the model's contents and the label names, so the pair cannot be mixed up.
+// Search: exact (every row's distance) or, for large galleries, a FAISS IVF
+// index (gallery_index.h) that proposes candidate rows. With the index, the vote
+// runs on exact distances to the candidates: knn on the max(k, 64) rows the
+// index returns; per_person on every row of each person among the 64 (at least
+// 8*m) candidates, so each such person's mean is exact. The answer therefore
+// equals the exact search's whenever the rows the vote needs are candidates.
+//
+// Files (container.h): model.bin, magic "FPMODEL\0", version 2 (version 1, the
+// same without the index section, still loads); labels.bin, magic "FPLABELS",
+// version 1. Both carry the same training_id: the SHA-256 of the model's
+// contents (index included) and the label names, so the pair cannot be mixed up.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "encodings.h"
+#include "gallery_index.h"
 #include "types.h"
 
 namespace facepipe {
@@ -46,6 +56,7 @@ struct TrainOptions {
     float threshold = 0.f;           // <= 0: calibrate (see calibrate_threshold)
     double target_far = 0.01;        // calibration target false-accept rate, in (0, 1)
     int per_person_m = 3;            // rows averaged per person in per_person mode, >= 1
+    IndexChoice index = IndexChoice::automatic;  // see wants_index
 };
 
 // Everything model.bin + labels.bin hold. Row i of the gallery is
@@ -64,6 +75,8 @@ struct TrainedModel {
     std::vector<float> descriptors;  // rows * 128, contiguous
     std::vector<std::int32_t> labels;
     std::vector<std::int32_t> sources;
+    // Null: exact search. Shared, never modified: copies of a model share it.
+    std::shared_ptr<const GalleryIndex> index;
 
     std::size_t rows() const { return labels.size(); }
 };
@@ -92,6 +105,8 @@ struct TrainReport {
     int per_person_m = 0;
     float threshold = 0.f;
     std::string threshold_source;
+    std::string search;              // search_description() of the model
+    double index_build_seconds = 0;  // 0 without an index
     std::size_t impostor_scores = 0;
 
     // Leave-one-out over ok originals: each is removed together with every row
@@ -132,7 +147,11 @@ std::vector<std::size_t> original_rows(const EncodingsFile& encodings);
 
 // requires: options valid (k >= 0, per_person_m >= 1, target_far in (0, 1),
 //           threshold finite and <= 2) else Error("train options", ...).
-// ensures:  a model over the ok records (throws Error("encodings", "no usable
+// ensures:  a model over the ok records, with a GalleryIndex when
+//           wants_index(options.index, rows). With an index, the report's
+//           leave-one-out asks it for candidates as predict() does (a full scan
+//           per original photo is hours at 1M rows), and the impostor scores
+//           come from those candidates. (throws Error("encodings", "no usable
 //           encodings") when there are none); when report != null, fills it:
 //           leave-one-out for both vote modes, per-person counts, warnings
 //           (single person, people with < 2 originals, calibration fallback).
@@ -140,6 +159,9 @@ TrainedModel train(const EncodingsFile& encodings, const TrainOptions& options, 
 
 // Writes model.bin, then labels.bin, each atomically (mode 0600).
 void save_model(const TrainedModel& model, const std::string& model_path, const std::string& labels_path);
+
+// "exact" or "ivf (nlist N, nprobe P)": which search a model uses.
+std::string search_description(const TrainedModel& model);
 
 // The report as a readable text table (ends with a newline).
 std::string format_train_report(const TrainReport& report);
@@ -154,18 +176,21 @@ class Classifier {
 public:
     // Validates the model (label and source indices in range, counts consistent,
     // k >= 1, m >= 1, threshold finite in (0, 2], descriptors finite, at least
-    // one row); throws Error("model", "invalid: ...") otherwise.
+    // one row, an index, if any, over exactly the gallery's rows); throws
+    // Error("model", "invalid: ...") otherwise.
     explicit Classifier(TrainedModel model);
 
-    // Reads both files. Throws Error(path, ...) for container errors and
-    // "corrupted: ..." for bad contents, and Error(labels_path, "does not belong
+    // Reads both files (model.bin version 1 or 2). Throws Error(path, ...) for
+    // container errors and "corrupted: ..." for bad contents (index included), and Error(labels_path, "does not belong
     // to <model_path> ...; re-run train") when the training ids differ.
     static Classifier load(const std::string& model_path, const std::string& labels_path);
 
     // threshold_override > 0 replaces the stored threshold for this call.
+    // Uses the index when the model has one (see the top of this file).
     Prediction predict(const Descriptor& query, float threshold_override = -1.f) const;
     // predict() as if the gallery rows derived from source_paths[exclude_source]
     // were absent (leave-one-out, as train's report does); -1 excludes none.
+    // Always exact (eval's leave-one-out).
     Prediction predict_without_source(const Descriptor& query, int exclude_source,
                                       float threshold_override = -1.f) const;
 
@@ -178,9 +203,13 @@ public:
     VoteMode vote() const { return m_.vote; }
     int k() const { return m_.k; }
     const TrainedModel& model() const { return m_; }
+    std::string search() const { return search_description(m_); }
 
 private:
     TrainedModel m_;
+    // With an index: the gallery rows of each person, person p's being
+    // person_rows_[person_start_[p] .. person_start_[p+1]).
+    std::vector<std::uint32_t> person_rows_, person_start_;
 };
 
 }  // namespace facepipe

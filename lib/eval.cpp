@@ -90,6 +90,8 @@ bool correct(const ScoredPair& p, float t) { return !p.missing() && accepted(p, 
 TrainedModel without_person(const TrainedModel& m, int label) {
     TrainedModel out = m;
     out.labels.clear(), out.sources.clear(), out.descriptors.clear();
+    // The index covers the whole gallery; this smaller one is searched exactly.
+    out.index = nullptr;
     for (std::size_t i = 0; i < m.rows(); ++i) {
         if (m.labels[i] == label) continue;
         out.labels.push_back(m.labels[i]);

@@ -5,7 +5,8 @@
 #
 # Usage: scripts/bench.sh [RUNS]      (default 5 runs per latency figure)
 # Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
-# Sections: encode, train, predict, eval, KNN query time, live, peak memory.
+# Sections: encode, train, predict, eval, KNN query time, gallery index, live, peak memory.
+# BENCH_INDEX_ROWS: gallery sizes of the index section (default 10000 100000 1000000).
 # The KNN benchmark (bench/knn.cpp) is built here, in the binary's build folder.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -116,6 +117,16 @@ if [ -f "$BUILD/CMakeCache.txt" ] && cmake --build "$BUILD" --target facepipe_be
 else
   echo "not measured: could not build facepipe_bench_knn in $BUILD"
   cat "$WORK/err" >&2
+fi
+echo
+
+# ---- gallery index: scripts/bench_index.sh prints its own section (1M rows takes minutes) ----
+echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the IVF index against exact search)"
+echo
+if [ -f "$BUILD/CMakeCache.txt" ]; then
+  BUILD_DIR="$BUILD" "$REPO/scripts/bench_index.sh" ${BENCH_INDEX_ROWS:-10000 100000 1000000} | tail -n +3
+else
+  echo "not measured: no CMake build in $BUILD"
 fi
 echo
 

@@ -31,7 +31,8 @@ log() { echo "setup: $*" >&2; }
 # test of scripts/slurm/ starts a real single-node Slurm in a temp folder.
 PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcli11-dev libcereal-dev
           libspdlog-dev doctest-dev libopenblas-dev libssl-dev nlohmann-json3-dev imagemagick
-          libutf8proc-dev util-linux time jq)
+          libutf8proc-dev util-linux time jq
+          libfaiss-dev)  # FAISS: the approximate-nearest-neighbour index of large galleries (lib/gallery_index.h)
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth slurm-wlm munge)
 missing=()
 # npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
