@@ -222,7 +222,10 @@ TEST_CASE("a v2 model with its index round-trips, and a v1 model still loads") {
     for (const auto& q : s.queries) CHECK(same(v1.predict(q), before.predict_without_source(q, -1)));
 }
 
-TEST_CASE("a bad index inside a correctly checksummed model.bin is refused") {
+// Release pass only: FAISS 1.7.3's read_index leaks the partly read index when
+// it throws on a malformed file (its objects are raw new'ed), and LeakSanitizer
+// reports that; facepipe refuses the file all the same, as this test checks.
+TEST_CASE("a bad index inside a correctly checksummed model.bin is refused (release only: FAISS leaks on bad input)") {
     test::TempDir dir;
     const auto model = (dir / "model.bin").string(), labels = (dir / "labels.bin").string();
     const Synthetic s = clustered(100, 0);
