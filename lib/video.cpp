@@ -88,16 +88,7 @@ struct VideoSource::Impl {
                 throw Error(spec.describe(), "no such camera device (" + dev + " does not exist)");
         }
         open_once();
-        if (spec.kind == SourceSpec::Kind::stream) {
-            double wait = options.backoff_s;
-            for (int attempt = 1; !cap.isOpened() && attempt <= options.retries; ++attempt) {
-                spdlog::warn("{}: cannot open the stream; retry {} of {} in {:.1f} s", spec.describe(), attempt,
-                             options.retries, wait);
-                std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-                wait = std::min(wait * 2, 8.0);
-                open_once();
-            }
-        }
+        if (spec.kind == SourceSpec::Kind::stream && !cap.isOpened()) reopen("cannot open the stream", "retry");
         if (!cap.isOpened()) {
             if (spec.kind == SourceSpec::Kind::camera)
                 throw Error(spec.describe(), "cannot be opened (busy, or not a capture device)");
@@ -112,11 +103,12 @@ struct VideoSource::Impl {
                 static_cast<int>(cap.get(cv::CAP_PROP_FRAME_HEIGHT))};
     }
 
-    // A broken stream: reopen with backoff. False when it gave up or was stopped.
-    bool reconnect() {
+    // Reopens with backoff (backoff_s, doubling up to 8 s), at most `retries`
+    // times; a wait ends early on stop(). True once open.
+    bool reopen(const char* why, const char* attempt_name) {
         double wait = options.backoff_s;
         for (int attempt = 1; attempt <= options.retries; ++attempt) {
-            spdlog::warn("{}: the stream broke; reconnect {} of {} in {:.1f} s", spec.describe(), attempt,
+            spdlog::warn("{}: {}; {} {} of {} in {:.1f} s", spec.describe(), why, attempt_name, attempt,
                          options.retries, wait);
             {
                 std::unique_lock lock(mu);
@@ -125,15 +117,19 @@ struct VideoSource::Impl {
             wait = std::min(wait * 2, 8.0);
             cap.release();
             open_once();
-            if (cap.isOpened()) {
-                std::lock_guard lock(mu);
-                ++stats.reconnects;
-                return true;
-            }
+            if (cap.isOpened()) return true;
         }
-        std::lock_guard lock(mu);
-        error = "the stream broke and could not be reopened after " + std::to_string(options.retries) + " retries";
         return false;
+    }
+
+    // A broken stream: reopen it. False when it gave up (error() says so) or was stopped.
+    bool reconnect() {
+        const bool ok = reopen("the stream broke", "reconnect");
+        std::lock_guard lock(mu);
+        if (ok) ++stats.reconnects;
+        else if (!stopping)
+            error = "the stream broke and could not be reopened after " + std::to_string(options.retries) + " retries";
+        return ok;
     }
 
     void run() {
