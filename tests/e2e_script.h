@@ -28,6 +28,7 @@ public:
     bool running();               // false once the process has exited (reaps it)
     void kill_group(int signal);  // signals the whole process group
     std::string err_so_far() const;
+    std::string out_so_far() const;
     pid_t pid() const { return pid_; }
 
 private:

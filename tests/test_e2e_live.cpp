@@ -3,11 +3,7 @@
 // and zooming over a plain background, with empty frames before and after.
 // The model is trained on the demo dataset (scripts/make_demo_dataset.sh).
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,13 +14,17 @@
 #include <opencv2/videoio.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "e2e.h"
+#include "e2e_script.h"
 #include "testutil.h"
+#include "tracker.h"
 #include "types.h"
 
 using namespace facepipe::test;
 using facepipe::Box;
+using facepipe::iou;
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -57,14 +57,6 @@ cv::Rect Actor::rect(int i) const {
 }
 
 Box face_in(const cv::Rect& r) { return {r.x + r.width / 4, r.y + r.height / 4, r.width / 2, r.height / 2}; }
-
-double iou(const Box& a, const Box& b) {
-    const int x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-    const int x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-    if (x1 <= x0 || y1 <= y0) return 0;
-    const double in = double(x1 - x0) * (y1 - y0);
-    return in / (double(a.area()) + double(b.area()) - in);
-}
 
 // The demo dataset, encoded and trained, plus the scripted video. Built once
 // per test process (each TEST_CASE runs in its own).
@@ -138,66 +130,22 @@ std::vector<Json> events_of(const std::vector<Json>& all, const std::string& kin
 
 Box box_of(const Json& j) { return {j["box"][0], j["box"][1], j["box"][2], j["box"][3]}; }
 
-// A running facepipe whose stdout is read line by line as it comes.
-class Spawned {
-public:
-    explicit Spawned(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& err_path) {
-        int fds[2];
-        REQUIRE(::pipe(fds) == 0);
-        std::vector<std::string> argv_s{FACEPIPE_BINARY, "--models", FACEPIPE_TEST_MODEL_DIR};
-        argv_s.insert(argv_s.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : argv_s) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        const std::string dir = cwd.string(), err = err_path.string();
-        pid_ = ::fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (e < 0 || ::dup2(fds[1], 1) < 0 || ::dup2(e, 2) < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
-            ::close(fds[0]);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        fd_ = fds[0];
-    }
-    ~Spawned() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        if (fd_ >= 0) ::close(fd_);
-    }
-    // The next line of stdout; false at its end or after timeout_ms.
-    bool line(std::string& out, int timeout_ms = 20000) {
-        for (;;) {
-            if (const auto nl = buf_.find('\n'); nl != std::string::npos) {
-                out = buf_.substr(0, nl);
-                buf_.erase(0, nl + 1);
-                return true;
-            }
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0) return false;
-            char chunk[4096];
-            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-            if (n <= 0) return false;
-            buf_.append(chunk, static_cast<size_t>(n));
-        }
-    }
-    bool interrupt() { return ::kill(pid_, SIGINT) == 0; }
-    int wait() {
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
+// The complete lines a running Child has written to stdout since `offset`
+// (advanced past them), parsed as JSON.
+std::vector<Json> new_lines(const Child& c, std::size_t& offset) {
+    const std::string out = c.out_so_far();
+    const auto end = out.rfind('\n');
+    if (end == std::string::npos || end + 1 <= offset) return {};
+    auto lines = json_lines(out.substr(offset, end + 1 - offset));
+    offset = end + 1;
+    return lines;
+}
 
-private:
-    pid_t pid_ = -1;
-    int fd_ = -1;
-    std::string buf_;
-};
+std::vector<std::string> live_argv(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{FACEPIPE_BINARY, "--models", FACEPIPE_TEST_MODEL_DIR};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
 
 }  // namespace
 
@@ -274,18 +222,17 @@ TEST_CASE("e2e: live headless follows and names the faces it was shown") {
 TEST_CASE("e2e: live stops cleanly on Ctrl-C and still reports") {
     LiveFixture fx;
     if (!fx.ready) return;
-    Spawned live({"live", "--video", "scene.avi", "--headless", "--print-frames"}, fx.dir.path(), fx.dir / "err");
-    std::string line;
-    REQUIRE(live.line(line));  // running, in real time (~6 s of video)
-    REQUIRE(live.interrupt());
-    std::vector<Json> rest;
-    while (live.line(line)) rest.push_back(Json::parse(line));
-    CHECK(live.wait() == 0);
+    Child live(live_argv({"live", "--video", "scene.avi", "--headless", "--print-frames"}), fx.dir.path());
+    REQUIRE(eventually([&] { return !live.out_so_far().empty(); }, 20));  // running, in real time (~6 s of video)
+    live.kill_group(SIGINT);
+    const auto r = live.wait();
+    CHECK(r.exit_code == 0);
+    const auto rest = json_lines(r.out);
     REQUIRE(!rest.empty());
     CHECK(rest.back()["event"] == "summary");
     CHECK(rest.back()["interrupted"] == true);
     CHECK(rest.back()["frames"].get<int>() < kFrames);
-    CHECK(slurp(fx.dir / "err").find("faces seen") != std::string::npos);
+    CHECK(r.err.find("faces seen") != std::string::npos);
 }
 
 TEST_CASE("e2e: live refuses what it cannot use, with documented exit codes") {
@@ -334,14 +281,13 @@ TEST_CASE("slow e2e: live switches to a retrained model mid-run without dropping
                 .exit_code == 0);
     fx.write_video(fx.dir / "long.avi", 15, 4 * kFrames);  // the scene, four times over
 
-    Spawned live({"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames", "--reload-ms", "50"},
-                 fx.dir.path(), fx.dir / "live.err");
+    Child live(live_argv({"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames",
+                          "--reload-ms", "50"}),
+               fx.dir.path());
     std::vector<Json> all;
-    std::string line;
+    std::size_t offset = 0;
     bool swapped = false, corrupted = false;
-    while (live.line(line)) {
-        all.push_back(Json::parse(line));
-        const Json& j = all.back();
+    auto react = [&](const Json& j) {
         if (!corrupted && j["event"] == "appeared" && j["label"] == "sample1-a") {
             // First a broken model: refused, the old one stays.
             spit(fx.dir / "broken.tmp", "FPMODEL\0 not really");
@@ -356,9 +302,15 @@ TEST_CASE("slow e2e: live switches to a retrained model mid-run without dropping
             fs::rename(fx.dir / "l.tmp", fx.dir / "labels.bin");
             swapped = true;
         }
+    };
+    while (live.running()) {
+        for (const auto& j : new_lines(live, offset)) react(all.emplace_back(j));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    CHECK(live.wait() == 0);
-    const std::string err = slurp(fx.dir / "live.err");
+    const auto r = live.wait();
+    for (const auto& j : new_lines(live, offset)) all.push_back(j);
+    CHECK(r.exit_code == 0);
+    const std::string& err = r.err;
     REQUIRE(swapped);
     CHECK(err.find("keeping the model in use") != std::string::npos);
     CHECK(err.find("switched to the new model") != std::string::npos);

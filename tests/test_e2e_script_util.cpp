@@ -88,6 +88,7 @@ RunResult Child::wait() {
 void Child::kill_group(int signal) { ::kill(-pid_, signal); }
 
 std::string Child::err_so_far() const { return slurp_file(io_ / "stderr"); }
+std::string Child::out_so_far() const { return slurp_file(io_ / "stdout"); }
 
 std::vector<std::string> script_argv(const std::string& name, const std::vector<std::string>& args) {
     std::vector<std::string> argv{"bash", std::string(FACEPIPE_SOURCE_DIR) + "/scripts/" + name};
