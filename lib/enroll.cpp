@@ -78,7 +78,7 @@ std::vector<Candidate> decodable_photos(const std::vector<fs::path>& photos, con
             r.refused.push_back(c.input + ": not a usable image: " + e.cause());
             continue;
         }
-        c.sha256 = sha256_hex(c.bytes);
+        c.sha256 = c.image.sha256;  // decode_image hashed the bytes already
         const auto [it, fresh] = known.emplace(c.sha256, c.input);  // a repeat within this batch, too
         if (!fresh) {
             r.duplicates.push_back(c.input + ": same photo as " + it->second + ", skipped");
