@@ -191,7 +191,7 @@ void run_job(Job& job, const fs::path& root, const AugmentOptions& o, const std:
             continue;
         }
         if (pixels.empty()) {
-            pixels = decode_image(bytes, path, limits).bgr;
+            pixels = decode_image(bytes, path, limits, sha).bgr;
             ensure_private_dir(dir);
         }
         make_copy(pixels, op, derive("copy", o.seed, sha, k), dir / name);

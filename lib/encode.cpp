@@ -74,7 +74,7 @@ struct Worker {
         LoadedImage loaded;
         const auto t0 = Clock::now();
         try {
-            loaded = decode_image(bytes, img.abs.string(), limits);
+            loaded = decode_image(bytes, img.abs.string(), limits, content_hash);  // hashed once, by the caller
         } catch (const Error& e) {
             r.status = EncodeStatus::unreadable;
             r.note = e.cause();

@@ -186,7 +186,8 @@ cv::Mat imdecode_or_throw(const std::string& bytes, int flags, Format format, co
 
 }  // namespace
 
-LoadedImage decode_image(const std::string& bytes, const std::string& name, const ImageLimits& limits) {
+LoadedImage decode_image(const std::string& bytes, const std::string& name, const ImageLimits& limits,
+                         std::string sha256) {
     if (bytes.empty()) throw Error(name, "empty file");
     if (bytes.size() > limits.max_file_bytes)
         throw Error(name, "file is too large (" + std::to_string(bytes.size()) + " bytes, limit " +
@@ -219,7 +220,7 @@ LoadedImage decode_image(const std::string& bytes, const std::string& name, cons
         // Formats we cannot sniff (TIFF, BMP...) only meet the limit after decoding.
         refuse_size(name, img.bgr.cols, img.bgr.rows, limits);
     }
-    img.sha256 = sha256_hex(bytes);
+    img.sha256 = sha256.empty() ? sha256_hex(bytes) : std::move(sha256);
     return img;
 }
 

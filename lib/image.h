@@ -25,8 +25,10 @@ struct LoadedImage {
     std::string sha256;    // lower-case hex SHA-256 of the file bytes
 };
 
-// decode_image(bytes, name_for_errors, limits)
-//   requires: nothing (any bytes are acceptable input).
+// decode_image(bytes, name_for_errors, limits, sha256)
+//   requires: nothing (any bytes are acceptable input); sha256, when given, is
+//             the caller's hex SHA-256 of `bytes` (callers that keyed a cache on
+//             it need not pay for hashing twice); "" = compute it.
 //   ensures:  returns the image as 8-bit BGR, upright per its EXIF orientation.
 //             16-bit, grey, RGBA (alpha dropped) and CMYK inputs are converted.
 //             The format is decided by the content, never by the name.
@@ -38,7 +40,7 @@ struct LoadedImage {
 //             "empty file", "not a recognised image format", "truncated JPEG",
 //             "truncated PNG", "image is 20000x20000 (400 MP), over the 60 MP limit".
 LoadedImage decode_image(const std::string& bytes, const std::string& name_for_errors,
-                         const ImageLimits& limits = {});
+                         const ImageLimits& limits = {}, std::string sha256 = {});
 
 // load_image(path, limits)
 //   ensures: reads the file once (at most limits.max_file_bytes) and returns

@@ -225,3 +225,11 @@ TEST_CASE("looks_like_image_path goes by extension, case-insensitively") {
     for (const char* no : {"a.txt", "jpg", "a.jpg.tmp", "a.gif", "noext", ".jpg.swp"})
         CHECK_MESSAGE(!looks_like_image_path(no), no);
 }
+
+TEST_CASE("decode_image hashes the bytes, or takes the caller's hash of them") {
+    const std::string png = encode(two_tone(8, 6), ".png");
+    CHECK(decode_image(png, "a.png").sha256 == sha256_hex(png));
+    // A caller that already hashed the bytes (encode, augment) passes the hash on.
+    const std::string given(64, 'a');
+    CHECK(decode_image(png, "a.png", {}, given).sha256 == given);
+}
