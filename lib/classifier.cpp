@@ -43,24 +43,6 @@ std::string fmt(const char* f, double v) {
 
 // ---- search -------------------------------------------------------------------
 
-// Euclidean distance between q and one row. Eight independent partial sums: a
-// single running sum is a serial chain the compiler may not reorder (no
-// -ffast-math), while eight lanes map onto SIMD registers, ~10x faster. Exact
-// and indexed search both use it, so equal candidates give bit-equal distances.
-inline float distance(const float* q, const float* row) {
-    constexpr int kLanes = 8;
-    static_assert(kDescriptorDim % kLanes == 0);
-    float acc[kLanes] = {};
-    for (int j = 0; j < kDescriptorDim; j += kLanes)
-        for (int l = 0; l < kLanes; ++l) {
-            const float d = q[j + l] - row[j + l];
-            acc[l] += d * d;
-        }
-    float s = 0.f;
-    for (float a : acc) s += a;
-    return std::sqrt(s);
-}
-
 // Distance from q to every gallery row.
 void distances(const float* q, const TrainedModel& m, std::vector<float>& out) {
     const std::size_t n = m.rows();

@@ -1,6 +1,7 @@
 // types.h — the values that flow between pipeline stages.
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -20,6 +21,26 @@ struct Box {
     }
 };
 
-float distance(const Descriptor& a, const Descriptor& b);
+// Squared Euclidean distance between two 128-d descriptors, the one kernel every
+// search uses (exact scans, the gallery index, eval). Eight independent partial
+// sums: a single running sum is a serial chain the compiler may not reorder
+// (no -ffast-math), while eight lanes map onto SIMD registers, ~10x faster. The
+// order of operations is fixed, so every caller gets bit-equal results.
+inline float squared_distance(const float* a, const float* b) {
+    constexpr int kLanes = 8;
+    static_assert(kDescriptorDim % kLanes == 0);
+    float acc[kLanes] = {};
+    for (int j = 0; j < kDescriptorDim; j += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+            const float d = a[j + l] - b[j + l];
+            acc[l] += d * d;
+        }
+    float s = 0.f;
+    for (float v : acc) s += v;
+    return s;
+}
+
+inline float distance(const float* a, const float* b) { return std::sqrt(squared_distance(a, b)); }
+inline float distance(const Descriptor& a, const Descriptor& b) { return distance(a.data(), b.data()); }
 
 }  // namespace facepipe
