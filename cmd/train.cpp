@@ -32,9 +32,10 @@ void add_train(CLI::App& app, Globals& g) {
     c->add_option("--target-far", o.target_far, "false-accept rate the calibrated threshold aims for")
         ->capture_default_str()->check(CLI::Range(0.0001, 0.5));
     c->add_option("--index", index,
-                  "gallery search: exact scans every row; ivf builds a FAISS IVF index (13x faster queries at 1M "
-                  "rows, almost always the same answer); auto = ivf from " + std::to_string(kAutoIndexRows) + " rows")
-        ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "ivf"}));
+                  "gallery search: exact scans every row; hnsw builds a FAISS HNSW graph (much faster queries "
+                  "on large galleries, almost always the same answer); auto = hnsw from " +
+                      std::to_string(kAutoIndexRows) + " rows")
+        ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "hnsw"}));
     c->callback([&g] {
         o.vote = parse_vote_mode(vote);
         o.index = parse_index_choice(index);

@@ -21,13 +21,16 @@ namespace {
 
 constexpr char kModelMagic[] = "FPMODEL\0";  // 7 letters + NUL = 8 bytes
 constexpr char kLabelsMagic[] = "FPLABELS";
-// Version 2 added the index section; version 1 files are read as exact-search models.
-constexpr std::uint32_t kModelVersion = 2;
+// Version 2 added the index section (FAISS's own serialization of an IVF
+// index); version 1 files are read as exact-search models. Version 3 stores an
+// HNSW graph as GalleryIndex::Layout: without a second copy of the rows, and
+// without handing file bytes to FAISS's parser.
+constexpr std::uint32_t kModelVersion = 3;
 constexpr std::uint32_t kLabelsVersion = 1;
 constexpr std::size_t kRowBytes = 4 + 4 + kDescriptorDim * sizeof(float);
 constexpr float kInf = std::numeric_limits<float>::infinity();
-// Index section kinds in model.bin version 2.
-constexpr std::uint8_t kIndexNone = 0, kIndexIvfFlat = 1;
+// Index section kinds: 1 (version 2 only, FAISS's IVF) is no longer read.
+constexpr std::uint8_t kIndexNone = 0, kIndexFaissIvf = 1, kIndexHnsw = 2;
 // Candidates asked of the index: enough that the rows a vote needs are almost
 // always among them (measured by bench/bench_index.cpp), few enough to be cheap.
 constexpr std::size_t kMinCandidates = 64;
@@ -231,7 +234,7 @@ void check_options(const TrainOptions& o) {
     if (!(o.target_far > 0.0 && o.target_far < 1.0)) throw Error(subject, "target false-accept rate must be in (0, 1)");
     if (!std::isfinite(o.threshold) || o.threshold > 2.f) throw Error(subject, "threshold must be at most 2");
     if (o.vote != VoteMode::per_person && o.vote != VoteMode::knn) throw Error(subject, "unknown vote mode");
-    if (o.index != IndexChoice::automatic && o.index != IndexChoice::exact && o.index != IndexChoice::ivf)
+    if (o.index != IndexChoice::automatic && o.index != IndexChoice::exact && o.index != IndexChoice::hnsw)
         throw Error(subject, "unknown index choice");
 }
 
@@ -254,14 +257,21 @@ void write_model_body(PayloadWriter& w, const TrainedModel& m) {
         w.i32(m.sources[i]);
         w.floats(&m.descriptors[i * kDescriptorDim], kDescriptorDim);
     }
-    // Version 2: the index section.
+    // Since version 2: the index section.
     if (!m.index) {
         w.u8(kIndexNone);
-    } else {
-        w.u8(kIndexIvfFlat);
-        w.u32(m.index->nprobe());
-        w.blob(m.index->serialize());
+        return;
     }
+    const GalleryIndex::Layout l = m.index->layout();
+    w.u8(kIndexHnsw);
+    w.u32(l.m);
+    w.u32(l.ef_search);
+    w.i32(l.entry_point);
+    w.i32(l.max_level);
+    w.count(l.levels.size());
+    for (std::int32_t v : l.levels) w.i32(v);
+    w.count(l.neighbours.size());
+    for (std::int32_t v : l.neighbours) w.i32(v);
 }
 
 void write_names(PayloadWriter& w, const std::vector<std::string>& names) {
@@ -275,6 +285,25 @@ std::string compute_training_id(const TrainedModel& m) {
     write_model_body(body, m);
     write_names(names, m.names);
     return sha256_hex(body.bytes() + names.bytes());
+}
+
+// The index section after the rows (version 2 and later).
+void read_index_section(PayloadReader& in, TrainedModel& m) {
+    const std::uint8_t kind = in.u8();
+    if (kind == kIndexNone) return;
+    if (kind == kIndexFaissIvf)
+        throw Error(in.subject(), "its index was written by an earlier facepipe in a format no longer read; re-run train");
+    if (kind != kIndexHnsw) in.fail("unknown index kind " + std::to_string(kind));
+    GalleryIndex::Layout l;
+    l.m = in.u32();
+    l.ef_search = in.u32();
+    l.entry_point = in.i32();
+    l.max_level = in.i32();
+    l.levels.resize(in.count(4));
+    for (auto& v : l.levels) v = in.i32();
+    l.neighbours.resize(in.count(4));
+    for (auto& v : l.neighbours) v = in.i32();
+    m.index = GalleryIndex::from_layout(l, m.descriptors.data(), m.rows(), in.subject());
 }
 
 // Reads model.bin's payload; returns the number of labels it expects.
@@ -299,15 +328,7 @@ std::uint32_t read_model_payload(PayloadReader& in, std::uint32_t version, Train
         m.sources[i] = in.i32();
         in.floats(&m.descriptors[i * kDescriptorDim], kDescriptorDim);
     }
-    if (version >= 2) {
-        const std::uint8_t kind = in.u8();
-        if (kind == kIndexIvfFlat) {
-            const std::uint32_t nprobe = in.u32();
-            m.index = GalleryIndex::deserialize(in.blob(), nprobe, rows, in.subject());
-        } else if (kind != kIndexNone) {
-            in.fail("unknown index kind " + std::to_string(kind));
-        }
-    }
+    if (version >= 2) read_index_section(in, m);
     m.training_id = in.str(64);
     in.finish();
     return num_labels;
@@ -560,7 +581,7 @@ void save_model(const TrainedModel& m, const std::string& model_path, const std:
 
 std::string search_description(const TrainedModel& m) {
     if (!m.index) return "exact";
-    return "ivf (nlist " + std::to_string(m.index->nlist()) + ", nprobe " + std::to_string(m.index->nprobe()) + ")";
+    return "hnsw (M " + std::to_string(m.index->m()) + ", efSearch " + std::to_string(m.index->ef_search()) + ")";
 }
 
 Classifier::Classifier(TrainedModel model) : m_(std::move(model)) {

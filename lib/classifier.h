@@ -13,15 +13,16 @@
 // nearest row, and the answer is unknown (label -1) when it exceeds the threshold.
 // Ties go to the person with the nearer nearest row, then the lower label.
 //
-// Search: exact (every row's distance) or, for large galleries, a FAISS IVF
+// Search: exact (every row's distance) or, for large galleries, a FAISS HNSW
 // index (gallery_index.h) that proposes candidate rows. With the index, the vote
 // runs on exact distances to the candidates: knn on the max(k, 64) rows the
 // index returns; per_person on every row of each person among the 64 (at least
 // 8*m) candidates, so each such person's mean is exact. The answer therefore
 // equals the exact search's whenever the rows the vote needs are candidates.
 //
-// Files (container.h): model.bin, magic "FPMODEL\0", version 2 (version 1, the
-// same without the index section, still loads); labels.bin, magic "FPLABELS",
+// Files (container.h): model.bin, magic "FPMODEL\0", version 3 (version 1,
+// without an index section, and version 2 without an index still load; a
+// version 2 index must be re-trained); labels.bin, magic "FPLABELS",
 // version 1. Both carry the same training_id: the SHA-256 of the model's
 // contents (index included) and the label names, so the pair cannot be mixed up.
 #pragma once
@@ -160,7 +161,7 @@ TrainedModel train(const EncodingsFile& encodings, const TrainOptions& options, 
 // Writes model.bin, then labels.bin, each atomically (mode 0600).
 void save_model(const TrainedModel& model, const std::string& model_path, const std::string& labels_path);
 
-// "exact" or "ivf (nlist N, nprobe P)": which search a model uses.
+// "exact" or "hnsw (M 32, efSearch 256)": which search a model uses.
 std::string search_description(const TrainedModel& model);
 
 // The report as a readable text table (ends with a newline).
@@ -180,7 +181,7 @@ public:
     // Error("model", "invalid: ...") otherwise.
     explicit Classifier(TrainedModel model);
 
-    // Reads both files (model.bin version 1 or 2). Throws Error(path, ...) for
+    // Reads both files (model.bin version 1 to 3). Throws Error(path, ...) for
     // container errors and "corrupted: ..." for bad contents (index included), and Error(labels_path, "does not belong
     // to <model_path> ...; re-run train") when the training ids differ.
     static Classifier load(const std::string& model_path, const std::string& labels_path);

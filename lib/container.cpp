@@ -106,11 +106,6 @@ void PayloadWriter::floats(const float* v, std::size_t n) {
     ar_->saveBinary<sizeof(float)>(v, static_cast<std::streamsize>(n * sizeof(float)));
 }
 
-void PayloadWriter::blob(const std::string& b) {
-    u64(b.size());
-    ar_->saveBinary<1>(b.data(), static_cast<std::streamsize>(b.size()));
-}
-
 std::string PayloadWriter::bytes() const { return out_.str(); }
 
 // ---- PayloadReader ----------------------------------------------------------
@@ -194,15 +189,6 @@ std::size_t PayloadReader::count(std::size_t min_bytes_per_item) {
 void PayloadReader::floats(float* out, std::size_t n) {
     if (n > remaining_ / sizeof(float)) fail("payload ends early (" + std::to_string(n) + " numbers)");
     take(out, n * sizeof(float), sizeof(float), "numbers");
-}
-
-std::string PayloadReader::blob() {
-    const std::uint64_t n = u64();
-    if (n > remaining_)
-        fail("block of " + std::to_string(n) + " bytes, but only " + std::to_string(remaining_) + " left");
-    std::string b(static_cast<std::size_t>(n), '\0');
-    take(b.data(), b.size(), 1, "a block");
-    return b;
 }
 
 void PayloadReader::finish() const {

@@ -81,10 +81,6 @@ public:
     // The count in front of a sequence of items; the caller then writes the items.
     void count(std::size_t n) { u64(n); }
     void floats(const float* v, std::size_t n);
-    // An opaque byte string of any length (e.g. a serialized search index):
-    // a u64 length, then the bytes. Unlike str(), no cap: the reader bounds it
-    // by the bytes that remain.
-    void blob(const std::string& b);
     // ensures: the bytes written so far (the writer stays usable).
     std::string bytes() const;
 
@@ -115,8 +111,6 @@ public:
     // bytes, and refuses any count the remaining bytes could not hold.
     std::size_t count(std::size_t min_bytes_per_item);
     void floats(float* out, std::size_t n);
-    // Reads what PayloadWriter::blob wrote; refuses a length beyond the bytes left.
-    std::string blob();
 
     std::size_t remaining() const { return remaining_; }
     // Throws unless every byte was consumed.

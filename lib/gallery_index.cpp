@@ -1,24 +1,54 @@
 #include "gallery_index.h"
 
 #include <faiss/IndexFlat.h>
-#include <faiss/IndexIVFFlat.h>
-#include <faiss/impl/io.h>
-#include <faiss/index_io.h>
-#include <faiss/invlists/InvertedLists.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/impl/DistanceComputer.h>
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 
 #include "error.h"
 #include "types.h"
 
 namespace facepipe {
+namespace {
+
+// FAISS's distance interface over the stored rows, with facepipe's kernel.
+class RowDistances final : public faiss::DistanceComputer {
+public:
+    explicit RowDistances(const float* rows) : rows_(rows) {}
+    void set_query(const float* q) override { q_ = q; }
+    float operator()(idx_t i) override { return squared_distance(q_, rows_ + i * kDescriptorDim); }
+    float symmetric_dis(idx_t i, idx_t j) override {
+        return squared_distance(rows_ + i * kDescriptorDim, rows_ + j * kDescriptorDim);
+    }
+
+private:
+    const float* rows_;
+    const float* q_ = nullptr;
+};
+
+// The HNSW storage: FAISS's flat L2 rows, measured with RowDistances (see
+// gallery_index.h for why).
+struct Rows final : faiss::IndexFlatL2 {
+    Rows() : faiss::IndexFlatL2(kDescriptorDim) {}
+    faiss::DistanceComputer* get_distance_computer() const override { return new RowDistances(get_xb()); }
+};
+
+std::unique_ptr<faiss::IndexHNSW> empty_index(const float* x, std::size_t rows, std::uint32_t m) {
+    auto* storage = new Rows;
+    auto index = std::make_unique<faiss::IndexHNSW>(storage, static_cast<int>(m));
+    index->own_fields = true;
+    storage->add(static_cast<faiss::Index::idx_t>(rows), x);
+    return index;
+}
+
+}  // namespace
 
 const char* to_string(IndexChoice c) {
     switch (c) {
         case IndexChoice::exact: return "exact";
-        case IndexChoice::ivf: return "ivf";
+        case IndexChoice::hnsw: return "hnsw";
         default: return "auto";
     }
 }
@@ -26,116 +56,83 @@ const char* to_string(IndexChoice c) {
 IndexChoice parse_index_choice(const std::string& text, const std::string& subject) {
     if (text == "auto") return IndexChoice::automatic;
     if (text == "exact") return IndexChoice::exact;
-    if (text == "ivf") return IndexChoice::ivf;
-    throw Error(subject, "unknown index '" + text + "' (expected auto, exact or ivf)");
+    if (text == "hnsw") return IndexChoice::hnsw;
+    throw Error(subject, "unknown index '" + text + "' (expected auto, exact or hnsw)");
 }
 
 bool wants_index(IndexChoice choice, std::size_t rows) {
     if (choice == IndexChoice::automatic) return rows >= kAutoIndexRows;
-    return choice == IndexChoice::ivf;
-}
-
-std::uint32_t GalleryIndex::default_nprobe(std::size_t nlist) {
-    return static_cast<std::uint32_t>(std::min<std::size_t>(nlist, std::max<std::size_t>(32, nlist / 64)));
+    return choice == IndexChoice::hnsw;
 }
 
 GalleryIndex::~GalleryIndex() = default;
 
-std::size_t GalleryIndex::nlist() const { return ivf_->nlist; }
-std::size_t GalleryIndex::rows() const { return static_cast<std::size_t>(ivf_->ntotal); }
+std::uint32_t GalleryIndex::m() const { return static_cast<std::uint32_t>(hnsw_->hnsw.nb_neighbors(1)); }
+std::size_t GalleryIndex::rows() const { return static_cast<std::size_t>(hnsw_->ntotal); }
 
-std::shared_ptr<const GalleryIndex> GalleryIndex::build(const float* x, std::size_t rows, std::uint32_t nprobe) {
-    // FAISS warns below 39 training points per centroid: k-means is then poorly
-    // determined. 4 * sqrt(rows) lists keeps both the centroid scan and the
-    // probed lists short (about sqrt(rows) / 4 rows each).
-    const std::size_t by_sqrt = static_cast<std::size_t>(4 * std::sqrt(static_cast<double>(rows)));
-    const std::size_t nlist = std::max<std::size_t>(1, std::min(by_sqrt, rows / 39));
-    // k-means cost grows with points * lists; 64 points per list is enough for
-    // stable centroids. Evenly spaced rows, not the first ones: a gallery is
-    // ordered by person, so a prefix would miss most identities.
-    const std::size_t sample = std::min(rows, 64 * nlist);
-    std::vector<float> train;
-    const float* train_x = x;
-    if (sample < rows) {
-        train.resize(sample * kDescriptorDim);
-        for (std::size_t i = 0; i < sample; ++i) {
-            const std::size_t r = i * rows / sample;
-            std::copy_n(x + r * kDescriptorDim, kDescriptorDim, &train[i * kDescriptorDim]);
-        }
-        train_x = train.data();
-    }
+std::shared_ptr<const GalleryIndex> GalleryIndex::build(const float* x, std::size_t rows, std::uint32_t ef_search) {
     std::shared_ptr<GalleryIndex> g(new GalleryIndex);
-    auto* quantizer = new faiss::IndexFlatL2(kDescriptorDim);
-    g->ivf_ = std::make_unique<faiss::IndexIVFFlat>(quantizer, kDescriptorDim, nlist, faiss::METRIC_L2);
-    g->ivf_->own_fields = true;
-    g->ivf_->cp.seed = 1234;  // the same gallery gives the same index
-    g->ivf_->train(static_cast<faiss::Index::idx_t>(sample), train_x);
-    g->ivf_->add(static_cast<faiss::Index::idx_t>(rows), x);
-    g->nprobe_ = nprobe == 0 ? default_nprobe(nlist)
-                             : static_cast<std::uint32_t>(std::min<std::size_t>(nprobe, nlist));
-    g->ivf_->nprobe = g->nprobe_;
+    g->hnsw_ = empty_index(x, 0, kM);
+    g->hnsw_->hnsw.efConstruction = kEfConstruction;
+    g->hnsw_->add(static_cast<faiss::Index::idx_t>(rows), x);  // adds the rows to the storage too
+    g->ef_search_ = ef_search == 0 ? kDefaultEfSearch : ef_search;
+    g->hnsw_->hnsw.efSearch = static_cast<int>(g->ef_search_);
     return g;
 }
 
-std::string GalleryIndex::serialize() const {
-    faiss::VectorIOWriter w;
-    faiss::write_index(ivf_.get(), &w);
-    return std::string(w.data.begin(), w.data.end());
+GalleryIndex::Layout GalleryIndex::layout() const {
+    const faiss::HNSW& h = hnsw_->hnsw;
+    Layout out;
+    out.m = m();
+    out.ef_search = ef_search_;
+    out.entry_point = h.entry_point;
+    out.max_level = h.max_level;
+    out.levels.assign(h.levels.begin(), h.levels.end());
+    out.neighbours.assign(h.neighbors.begin(), h.neighbors.end());
+    return out;
 }
 
-std::shared_ptr<const GalleryIndex> GalleryIndex::deserialize(const std::string& bytes, std::uint32_t nprobe,
-                                                              std::size_t rows, const std::string& subject) {
+std::shared_ptr<const GalleryIndex> GalleryIndex::from_layout(const Layout& l, const float* x, std::size_t rows,
+                                                              const std::string& subject) {
     auto bad = [&](const std::string& what) { return Error(subject, "corrupted: index " + what); };
-    std::unique_ptr<faiss::Index> index;
-    try {
-        faiss::VectorIOReader r;
-        r.data.assign(bytes.begin(), bytes.end());
-        index.reset(faiss::read_index(&r));
-    } catch (const std::exception& e) {
-        // faiss::FaissException, std::bad_alloc from a forged size, ...: all mean a bad file.
-        std::string what = e.what();
-        what = what.substr(0, std::min<std::size_t>(what.find('\n'), 200));
-        throw bad("cannot be read (" + what + ")");
+    if (l.m < 2 || l.m > 256) throw bad("has M " + std::to_string(l.m) + ", not in [2, 256]");
+    if (l.ef_search < 1 || l.ef_search > 65536)
+        throw bad("has efSearch " + std::to_string(l.ef_search) + ", not in [1, 65536]");
+    if (l.levels.size() != rows)
+        throw bad("has levels for " + std::to_string(l.levels.size()) + " rows, the gallery has " +
+                  std::to_string(rows));
+    // The layer sizes FAISS derives from M; each row's slots follow from its level.
+    const faiss::HNSW shape(static_cast<int>(l.m));
+    const auto layers = static_cast<std::int32_t>(shape.cum_nneighbor_per_level.size()) - 1;
+    std::size_t slots = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (l.levels[i] < 1 || l.levels[i] > layers)
+            throw bad("gives row " + std::to_string(i) + " level " + std::to_string(l.levels[i]) + ", not in [1, " +
+                      std::to_string(layers) + "]");
+        slots += static_cast<std::size_t>(shape.cum_nb_neighbors(l.levels[i]));
     }
-    auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(index.get());
-    if (!ivf) throw bad("is not an IVF-Flat index");
-    std::unique_ptr<faiss::IndexIVFFlat> owned(ivf);
-    index.release();
-    if (ivf->d != kDescriptorDim) throw bad("has dimension " + std::to_string(ivf->d) + ", expected 128");
-    if (ivf->metric_type != faiss::METRIC_L2) throw bad("does not use L2 distance");
-    if (!ivf->is_trained) throw bad("is not trained");
-    if (ivf->ntotal < 0 || static_cast<std::size_t>(ivf->ntotal) != rows)
-        throw bad("holds " + std::to_string(ivf->ntotal) + " rows, the gallery has " + std::to_string(rows));
-    auto* quantizer = dynamic_cast<const faiss::IndexFlat*>(ivf->quantizer);
-    if (!quantizer || quantizer->d != kDescriptorDim || quantizer->metric_type != faiss::METRIC_L2 ||
-        quantizer->ntotal < 0 || static_cast<std::size_t>(quantizer->ntotal) != ivf->nlist)
-        throw bad("has a malformed coarse quantizer");
-    // Only in-memory lists: anything else (on-disk lists) would read other files.
-    auto* lists = dynamic_cast<const faiss::ArrayInvertedLists*>(ivf->invlists);
-    if (!lists || lists->nlist != ivf->nlist || lists->code_size != kDescriptorDim * sizeof(float))
-        throw bad("has malformed inverted lists");
-    // Every id must name a distinct gallery row: the classifier indexes its arrays with them.
-    std::vector<bool> seen(rows, false);
-    std::size_t total = 0;
-    for (std::size_t l = 0; l < lists->nlist; ++l) {
-        const std::size_t n = lists->list_size(l);
-        if (lists->codes[l].size() != n * lists->code_size) throw bad("has a list of inconsistent length");
-        const auto* ids = lists->get_ids(l);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (ids[i] < 0 || static_cast<std::size_t>(ids[i]) >= rows || seen[ids[i]])
-                throw bad("has a row id out of range or repeated");
-            seen[ids[i]] = true;
-        }
-        total += n;
-    }
-    if (total != rows) throw bad("lists hold " + std::to_string(total) + " rows, expected " + std::to_string(rows));
-    if (nprobe < 1 || nprobe > ivf->nlist)
-        throw bad("nprobe " + std::to_string(nprobe) + " is not in [1, " + std::to_string(ivf->nlist) + "]");
+    if (l.neighbours.size() != slots)
+        throw bad("has " + std::to_string(l.neighbours.size()) + " neighbour slots, its levels need " +
+                  std::to_string(slots));
+    const auto n = static_cast<std::int64_t>(rows);
+    if (std::any_of(l.neighbours.begin(), l.neighbours.end(), [&](std::int32_t v) { return v < -1 || v >= n; }))
+        throw bad("links to a row out of range");
+    if (l.entry_point < 0 || l.entry_point >= n || l.max_level != l.levels[l.entry_point] - 1 ||
+        std::any_of(l.levels.begin(), l.levels.end(), [&](std::int32_t v) { return v > l.max_level + 1; }))
+        throw bad("has a bad entry point");
+
     std::shared_ptr<GalleryIndex> g(new GalleryIndex);
-    g->ivf_ = std::move(owned);
-    g->ivf_->own_fields = true;
-    g->nprobe_ = nprobe;
-    g->ivf_->nprobe = nprobe;
+    g->hnsw_ = empty_index(x, rows, l.m);
+    faiss::HNSW& h = g->hnsw_->hnsw;
+    h.levels.assign(l.levels.begin(), l.levels.end());
+    h.offsets.assign(1, 0);
+    for (std::int32_t level : l.levels) h.offsets.push_back(h.offsets.back() + shape.cum_nb_neighbors(level));
+    h.neighbors.assign(l.neighbours.begin(), l.neighbours.end());
+    h.entry_point = l.entry_point;
+    h.max_level = l.max_level;
+    g->hnsw_->ntotal = n;
+    g->ef_search_ = l.ef_search;
+    h.efSearch = static_cast<int>(l.ef_search);
     return g;
 }
 
@@ -143,8 +140,10 @@ void GalleryIndex::search(const float* q, std::size_t k, std::vector<std::int64_
     k = std::max<std::size_t>(1, std::min(k, rows()));
     std::vector<float> dist(k);
     out.resize(k);
-    ivf_->search(1, q, static_cast<faiss::Index::idx_t>(k), dist.data(), out.data());
-    // FAISS pads with -1 when the probed lists hold fewer than k rows.
+    // FAISS searches with a beam of max(k, hnsw.efSearch), set once at build or
+    // load (1.7.3 ignores SearchParametersHNSW::efSearch).
+    hnsw_->search(1, q, static_cast<faiss::Index::idx_t>(k), dist.data(), out.data());
+    // FAISS pads with -1 when it found fewer than k rows.
     out.erase(std::remove(out.begin(), out.end(), std::int64_t{-1}), out.end());
 }
 

@@ -1,5 +1,5 @@
 // Tests of the gallery index (lib/gallery_index.h) as the classifier uses it:
-// answers against exact search, the model.bin v2 index section and its
+// answers against exact search, the model.bin v3 index section (an HNSW graph) and its
 // validation, and how train chooses the search.
 #include <doctest/doctest.h>
 
@@ -73,42 +73,34 @@ bool same(const Prediction& a, const Prediction& b) {
     return a.label == b.label && a.name == b.name && a.distance == b.distance;
 }
 
-std::string le(std::uint64_t v, int bytes) {
-    std::string s;
-    for (int i = 0; i < bytes; ++i) s += char((v >> (8 * i)) & 0xff);
-    return s;
-}
-
 // model.bin's payload split around its index section (see classifier.cpp):
-// head (everything before the kind byte), the faiss bytes, tail (training id).
+// head (everything before the kind byte), then the section, then tail (the
+// training id).
 struct Split {
-    std::string head, index, tail;
-    std::uint32_t nprobe = 0;
+    std::string head, tail;
 };
 
-Split split_v2(const std::string& payload, std::size_t training_id_len) {
-    Split s;
-    const std::size_t tail_len = 8 + training_id_len;
-    s.tail = payload.substr(payload.size() - tail_len);
-    // Find the index length: the blob ends where the tail begins.
-    // Scan back for a u64 length L such that L bytes follow it up to the tail.
-    const std::size_t end = payload.size() - tail_len;
-    for (std::size_t len_at = 0; len_at + 8 <= end; ++len_at) {
-        std::uint64_t len = 0;
-        for (int i = 0; i < 8; ++i) len |= std::uint64_t(std::uint8_t(payload[len_at + i])) << (8 * i);
-        if (len_at + 8 + len == end && len_at >= 5 && payload[len_at - 5] == 1) {
-            s.index = payload.substr(len_at + 8, len);
-            for (int i = 0; i < 4; ++i) s.nprobe |= std::uint32_t(std::uint8_t(payload[len_at - 4 + i])) << (8 * i);
-            s.head = payload.substr(0, len_at - 5);
-            return s;
-        }
-    }
-    FAIL("no index section found");
-    return s;
+Split split_v3(const std::string& payload, const TrainedModel& m) {
+    const std::size_t tail = 8 + m.training_id.size();
+    const std::size_t section = 1 + 4 * 4 + 8 + m.rows() * 4 + 8 + m.index->layout().neighbours.size() * 4;
+    REQUIRE(payload.size() > tail + section);
+    const std::size_t at = payload.size() - tail - section;
+    return {payload.substr(0, at), payload.substr(payload.size() - tail)};
 }
 
-std::string join_v2(const Split& s) {
-    return s.head + char(1) + le(s.nprobe, 4) + le(s.index.size(), 8) + s.index + s.tail;
+// The payload with this index section, written as classifier.cpp writes it.
+std::string join_v3(const Split& s, const GalleryIndex::Layout& l, std::uint8_t kind = 2) {
+    PayloadWriter w;
+    w.u8(kind);
+    w.u32(l.m);
+    w.u32(l.ef_search);
+    w.i32(l.entry_point);
+    w.i32(l.max_level);
+    w.count(l.levels.size());
+    for (std::int32_t v : l.levels) w.i32(v);
+    w.count(l.neighbours.size());
+    for (std::int32_t v : l.neighbours) w.i32(v);
+    return s.head + w.bytes().substr(1) + s.tail;  // minus cereal's leading endianness byte
 }
 
 }  // namespace
@@ -116,13 +108,13 @@ std::string join_v2(const Split& s) {
 TEST_CASE("--index parsing and the automatic choice by gallery size") {
     CHECK(parse_index_choice("auto") == IndexChoice::automatic);
     CHECK(parse_index_choice("exact") == IndexChoice::exact);
-    CHECK(parse_index_choice("ivf") == IndexChoice::ivf);
-    CHECK_THROWS_WITH_AS(parse_index_choice("hnsw"), contains("--index: unknown index 'hnsw'"), Error);
+    CHECK(parse_index_choice("hnsw") == IndexChoice::hnsw);
+    CHECK_THROWS_WITH_AS(parse_index_choice("ivf"), contains("--index: unknown index 'ivf'"), Error);
     CHECK(std::string(to_string(IndexChoice::automatic)) == "auto");
     CHECK_FALSE(wants_index(IndexChoice::automatic, kAutoIndexRows - 1));
     CHECK(wants_index(IndexChoice::automatic, kAutoIndexRows));
     CHECK_FALSE(wants_index(IndexChoice::exact, 10 * kAutoIndexRows));
-    CHECK(wants_index(IndexChoice::ivf, 1));
+    CHECK(wants_index(IndexChoice::hnsw, 1));
 
     const Synthetic s = clustered(40, 0);
     TrainReport r;
@@ -130,18 +122,18 @@ TEST_CASE("--index parsing and the automatic choice by gallery size") {
     CHECK(small.index == nullptr);
     CHECK(search_description(small) == "exact");
     CHECK(format_train_report(r).find("Search: exact\n") != std::string::npos);
-    const TrainedModel forced_ivf = train(s.enc, forced(IndexChoice::ivf), &r);
-    REQUIRE(forced_ivf.index != nullptr);
-    CHECK(forced_ivf.index->rows() == 400);
-    CHECK(Classifier(forced_ivf).search().rfind("ivf (nlist ", 0) == 0);
-    CHECK(format_train_report(r).find("Search: ivf (nlist ") != std::string::npos);
+    const TrainedModel forced_hnsw = train(s.enc, forced(IndexChoice::hnsw), &r);
+    REQUIRE(forced_hnsw.index != nullptr);
+    CHECK(forced_hnsw.index->rows() == 400);
+    CHECK(Classifier(forced_hnsw).search() == "hnsw (M 32, efSearch 256)");
+    CHECK(format_train_report(r).find("Search: hnsw (M 32, efSearch 256)") != std::string::npos);
 }
 
 TEST_CASE("indexed predictions equal exact search's where the needed rows are candidates") {
     const Synthetic s = clustered(300, 400);  // 3000 rows
     for (VoteMode vote : {VoteMode::per_person, VoteMode::knn}) {
         CAPTURE(to_string(vote));
-        const Classifier c(train(s.enc, forced(IndexChoice::ivf, vote), nullptr));
+        const Classifier c(train(s.enc, forced(IndexChoice::hnsw, vote), nullptr));
         REQUIRE(c.model().index != nullptr);
         const auto& m = c.model();
         int equal = 0, equal_label = 0, needed_found = 0, known = 0;
@@ -194,72 +186,89 @@ TEST_CASE("indexed predictions equal exact search's where the needed rows are ca
     }
 }
 
-TEST_CASE("a v2 model with its index round-trips, and a v1 model still loads") {
+TEST_CASE("a v3 model with its index round-trips, and v1 and v2 models without an index still load") {
     test::TempDir dir;
     const auto model = (dir / "model.bin").string(), labels = (dir / "labels.bin").string();
     const Synthetic s = clustered(100, 50);
-    const TrainedModel trained = train(s.enc, forced(IndexChoice::ivf), nullptr);
+    const TrainedModel trained = train(s.enc, forced(IndexChoice::hnsw), nullptr);
     save_model(trained, model, labels);
-    const Container file = read_container(model, std::string_view("FPMODEL\0", 8), "model", 2);
-    CHECK(file.version == 2);
+    const Container file = read_container(model, std::string_view("FPMODEL\0", 8), "model", 3);
+    CHECK(file.version == 3);
+    // The index section is the graph alone, not a second copy of the rows.
+    CHECK(file.payload == join_v3(split_v3(file.payload, trained), trained.index->layout()));
     const Classifier before(trained), after = Classifier::load(model, labels);
     REQUIRE(after.model().index != nullptr);
     CHECK(after.search() == before.search());
-    CHECK(after.model().index->nprobe() == trained.index->nprobe());
-    for (const auto& q : s.queries) CHECK(same(after.predict(q), before.predict(q)));
+    CHECK(after.model().index->ef_search() == trained.index->ef_search());
+    for (const auto& q : s.queries) {
+        CHECK(same(after.predict(q), before.predict(q)));
+        std::vector<std::int64_t> a, b;
+        trained.index->search(q.data(), 64, a);
+        after.model().index->search(q.data(), 64, b);
+        CHECK(a == b);  // the rebuilt graph searches exactly as the built one
+    }
 
-    // Version 1: the same payload without the index section (an exact model).
+    // Versions 1 and 2: the same payload without the index section, and with
+    // an empty one (an exact model).
     TrainedModel plain = trained;
     plain.index = nullptr;
     save_model(plain, model, labels);
-    std::string payload = read_container(model, std::string_view("FPMODEL\0", 8), "model", 2).payload;
+    std::string payload = read_container(model, std::string_view("FPMODEL\0", 8), "model", 3).payload;
     const std::size_t kind_at = payload.size() - (8 + trained.training_id.size()) - 1;
     REQUIRE(payload[kind_at] == 0);
+    write_container(model, std::string_view("FPMODEL\0", 8), 2, payload);
+    const Classifier v2 = Classifier::load(model, labels);
+    CHECK(v2.search() == "exact");
     payload.erase(kind_at, 1);
     write_container(model, std::string_view("FPMODEL\0", 8), 1, payload);
     const Classifier v1 = Classifier::load(model, labels);
     CHECK(v1.search() == "exact");
-    for (const auto& q : s.queries) CHECK(same(v1.predict(q), before.predict_without_source(q, -1)));
+    for (const auto& q : s.queries) {
+        CHECK(same(v1.predict(q), before.predict_without_source(q, -1)));
+        CHECK(same(v2.predict(q), before.predict_without_source(q, -1)));
+    }
 }
 
-// Release pass only: FAISS 1.7.3's read_index leaks the partly read index when
-// it throws on a malformed file (its objects are raw new'ed), and LeakSanitizer
-// reports that; facepipe refuses the file all the same, as this test checks.
-TEST_CASE("a bad index inside a correctly checksummed model.bin is refused (release only: FAISS leaks on bad input)") {
+TEST_CASE("a bad index inside a correctly checksummed model.bin is refused") {
     test::TempDir dir;
     const auto model = (dir / "model.bin").string(), labels = (dir / "labels.bin").string();
     const Synthetic s = clustered(100, 0);
-    const TrainedModel trained = train(s.enc, forced(IndexChoice::ivf), nullptr);
+    const TrainedModel trained = train(s.enc, forced(IndexChoice::hnsw), nullptr);
     save_model(trained, model, labels);
-    const std::string payload = read_container(model, std::string_view("FPMODEL\0", 8), "model", 2).payload;
-    const Split good = split_v2(payload, trained.training_id.size());
-    REQUIRE(join_v2(good) == payload);
-    REQUIRE(good.nprobe == trained.index->nprobe());
+    const std::string payload = read_container(model, std::string_view("FPMODEL\0", 8), "model", 3).payload;
+    const Split split = split_v3(payload, trained);
+    const GalleryIndex::Layout good = trained.index->layout();
+    REQUIRE(join_v3(split, good) == payload);
+    const auto rows = std::to_string(trained.rows());
 
-    auto refused = [&](const Split& bad, const std::string& why) {
-        write_container(model, std::string_view("FPMODEL\0", 8), 2, join_v2(bad));
-        CHECK_THROWS_WITH_AS(Classifier::load(model, labels), contains(model + ": corrupted: index " + why), Error);
+    auto refused = [&](const std::string& bad_payload, const std::string& why) {
+        write_container(model, std::string_view("FPMODEL\0", 8), 3, bad_payload);
+        CHECK_THROWS_WITH_AS(Classifier::load(model, labels), contains(model + ": " + why), Error);
     };
-    Split garbage = good;
-    for (std::size_t i = 0; i < garbage.index.size(); i += 7) garbage.index[i] = char(0xA5);
-    refused(garbage, "cannot be read");
-    Split cut = good;
-    cut.index.resize(cut.index.size() / 2);
-    refused(cut, "cannot be read");
-    Split zero_probe = good, wide_probe = good;
-    zero_probe.nprobe = 0;
-    refused(zero_probe, "nprobe 0 is not in [1, ");
-    wide_probe.nprobe = std::uint32_t(trained.index->nlist() + 1);
-    refused(wide_probe, "nprobe " + std::to_string(trained.index->nlist() + 1));
-    // An index over another gallery size (ntotal 999, the gallery 1000 rows).
-    Split other = good;
-    other.index = GalleryIndex::build(trained.descriptors.data(), trained.rows() - 1)->serialize();
-    refused(other, "holds 999 rows, the gallery has 1000");
-    // Unknown index kind.
-    write_container(model, std::string_view("FPMODEL\0", 8), 2, good.head + char(7) + good.tail);
-    CHECK_THROWS_WITH_AS(Classifier::load(model, labels), contains("corrupted: unknown index kind 7"), Error);
+    auto with = [&](auto change) {
+        GalleryIndex::Layout l = good;
+        change(l);
+        return join_v3(split, l);
+    };
+    refused(with([](auto& l) { l.m = 1; }), "corrupted: index has M 1, not in [2, 256]");
+    refused(with([](auto& l) { l.ef_search = 0; }), "corrupted: index has efSearch 0, not in [1, 65536]");
+    refused(with([](auto& l) { l.levels.pop_back(); }), "corrupted: index has levels for 999 rows, the gallery has " + rows);
+    refused(with([](auto& l) { l.levels[3] = 0; }), "corrupted: index gives row 3 level 0, not in [1, ");
+    refused(with([](auto& l) { l.levels[3] = 1000; }), "corrupted: index gives row 3 level 1000");
+    refused(with([](auto& l) { l.neighbours.pop_back(); }), "corrupted: index has ");
+    refused(with([](auto& l) { l.neighbours[10] = 1000; }), "corrupted: index links to a row out of range");
+    refused(with([](auto& l) { l.neighbours[10] = -2; }), "corrupted: index links to a row out of range");
+    refused(with([](auto& l) { l.entry_point = -1; }), "corrupted: index has a bad entry point");
+    refused(with([](auto& l) { l.entry_point = 1000; }), "corrupted: index has a bad entry point");
+    refused(with([](auto& l) { ++l.max_level; }), "corrupted: index has a bad entry point");
+    // A forged count the payload cannot hold, an unknown kind, and version 2's FAISS kind.
+    std::string forged = payload;
+    forged[split.head.size() + 17 + 7] = char(0x40);  // the high byte of the level count
+    refused(forged, "corrupted");
+    refused(join_v3(split, good, 7), "corrupted: unknown index kind 7");
+    refused(join_v3(split, good, 1), "its index was written by an earlier facepipe in a format no longer read; re-run train");
     // The untouched file still loads.
-    write_container(model, std::string_view("FPMODEL\0", 8), 2, payload);
+    write_container(model, std::string_view("FPMODEL\0", 8), 3, payload);
     CHECK(Classifier::load(model, labels).model().index != nullptr);
 }
 
@@ -276,7 +285,7 @@ TEST_CASE("train's leave-one-out report with the index agrees with the exact one
     o.threshold = 0.f;  // calibrated: from impostor scores, which the index now provides
     TrainReport exact, indexed;
     const TrainedModel a = train(s.enc, o, &exact);
-    o.index = IndexChoice::ivf;
+    o.index = IndexChoice::hnsw;
     const TrainedModel b = train(s.enc, o, &indexed);
     REQUIRE(b.index != nullptr);
     CHECK(indexed.loo_per_person.evaluated == exact.loo_per_person.evaluated);
@@ -292,7 +301,7 @@ TEST_CASE("eval's identification works on a model trained with the index") {
     // Open-set removes each person in turn; the full gallery's index must not
     // be carried into the smaller model (it would no longer match its rows).
     const Synthetic s = clustered(30, 0);
-    const IdentificationScore with = score_identification(s.enc, forced(IndexChoice::ivf), {0.5f}, 0.01);
+    const IdentificationScore with = score_identification(s.enc, forced(IndexChoice::hnsw), {0.5f}, 0.01);
     const IdentificationScore without = score_identification(s.enc, forced(IndexChoice::exact), {0.5f}, 0.01);
     CHECK(with.strangers == 300);
     CHECK(with.closed_correct == without.closed_correct);  // eval searches exactly either way
