@@ -4,8 +4,8 @@
 // centre, several per identity, at the distances dlib's face network gives
 // (same person ~0.4 apart, different people ~0.95).
 //
-// Usage: bench_index ROWS [QUERIES] [NPROBE,...] [VOTE]
-//   e.g. bench_index 1000000 200 64,128,256 per-person
+// Usage: bench_index ROWS [QUERIES] [EF_SEARCH,...] [VOTE]
+//   e.g. bench_index 1000000 200 128,256,512 per-person
 //        bench_index --train ROWS     (times the whole train(), index and leave-one-out)
 // Prints one markdown table row per configuration: index build time, model.bin
 // index section size, peak RSS, query time (median, p95, one query at a time)
@@ -13,7 +13,7 @@
 // (the index's nearest row is the true nearest row; in brackets over enrolled
 // people's queries alone, without the 10% strangers), the predicted label
 // (unknown included), and the whole prediction (label and distance, bit-equal).
-// NPROBE 0 = the default.
+// EF_SEARCH 0 = the default.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -116,7 +116,7 @@ int time_train(std::size_t rows) {
         r.box = {0, 0, 100, 100};
         std::copy_n(&g.descriptors[i * kDescriptorDim], kDescriptorDim, r.descriptor.begin());
     }
-    for (IndexChoice choice : {IndexChoice::ivf, IndexChoice::exact}) {
+    for (IndexChoice choice : {IndexChoice::hnsw, IndexChoice::exact}) {
         if (choice == IndexChoice::exact && rows > 200000) {
             std::printf("| %zu | exact | not run: a full scan per original photo (%zu of them) |\n", rows, rows / 5);
             continue;
@@ -139,14 +139,14 @@ int time_train(std::size_t rows) {
 int main(int argc, char** argv) {
     if (argc == 3 && std::string(argv[1]) == "--train") return time_train(std::stoul(argv[2]));
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_index ROWS [QUERIES] [NPROBE,...] [per-person|knn]\n");
+        std::fprintf(stderr, "usage: bench_index ROWS [QUERIES] [EF_SEARCH,...] [per-person|knn]\n");
         return 2;
     }
     const std::size_t rows = std::stoul(argv[1]), nq = argc > 2 ? std::stoul(argv[2]) : 200;
-    std::vector<std::uint32_t> nprobes;
+    std::vector<std::uint32_t> efs;
     {
         std::stringstream list(argc > 3 ? argv[3] : "0");
-        for (std::string item; std::getline(list, item, ',');) nprobes.push_back(std::stoul(item));
+        for (std::string item; std::getline(list, item, ',');) efs.push_back(std::stoul(item));
     }
     const VoteMode vote = parse_vote_mode(argc > 4 ? argv[4] : "per-person");
     std::vector<Descriptor> queries;
@@ -175,11 +175,13 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     const auto built = GalleryIndex::build(m.descriptors.data(), m.rows());
     const double build_s = ms_since(t0) / 1000;
-    const std::string bytes = built->serialize();
-    for (std::uint32_t nprobe : nprobes) {
-        // Deserializing is how a model with another nprobe would load; it also
-        // checks the round trip.
-        m.index = GalleryIndex::deserialize(bytes, nprobe ? nprobe : built->nprobe(), rows, "bench");
+    GalleryIndex::Layout layout = built->layout();
+    const double index_mb = (layout.levels.size() + layout.neighbours.size()) * 4 / 1e6;
+    for (std::uint32_t ef : efs) {
+        // Rebuilding from the layout is how a model with another efSearch would
+        // load; it also checks the round trip.
+        layout.ef_search = ef ? ef : built->ef_search();
+        m.index = GalleryIndex::from_layout(layout, m.descriptors.data(), rows, "bench");
         const Classifier indexed(m);
         const Timed t = run(indexed, queries, false);
         std::size_t same = 0, same_label = 0, found = 0, enrolled_found = 0;
@@ -193,7 +195,7 @@ int main(int argc, char** argv) {
             enrolled_found += hit && q % 10 != 9;
         }
         std::printf("| %zu | %s | %s | %.1f | %.0f | %.0f | %.2f | %.2f | %.1fx | %.1f%% (%.1f%%) | %.1f%% | %.1f%% |\n", rows,
-                    to_string(vote), indexed.search().c_str(), build_s, bytes.size() / 1e6, peak_rss_mb(),
+                    to_string(vote), indexed.search().c_str(), build_s, index_mb, peak_rss_mb(),
                     t.median_ms, t.p95_ms, base.median_ms / t.median_ms, 100.0 * found / nq,
                     100.0 * enrolled_found / (nq - nq / 10), 100.0 * same_label / nq,
                     100.0 * same / nq);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The gallery-index section of the benchmark report: Classifier::predict with the
-# FAISS IVF index against exact search on synthetic clustered galleries
+# FAISS HNSW index against exact search on synthetic clustered galleries
 # (bench/bench_index.cpp), as a markdown table. Exact search is the baseline
 # measured in the same run. bench_index is built here, in the build folder.
 # Usage: scripts/bench_index.sh [ROWS...]   (default: 10000 100000 1000000)
-# Environment: BUILD_DIR (build), QUERIES (200), NPROBES (0 = the default nprobe), VOTE (per-person).
+# Environment: BUILD_DIR (build), QUERIES (200), EF_SEARCH (comma-separated; 0 = the default efSearch), VOTE (per-person).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD_DIR:-$REPO/build}"
@@ -17,4 +17,4 @@ echo "Label / prediction: Classifier::predict's label (unknown included) / label
 echo
 echo "| rows | vote | search | build s | index MB | peak RSS MB | median ms | p95 ms | vs exact | recall@1 | label | prediction |"
 echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for rows in "$@"; do "$BUILD/bench_index" "$rows" "${QUERIES:-200}" "${NPROBES:-0}" "${VOTE:-per-person}"; done
+for rows in "$@"; do "$BUILD/bench_index" "$rows" "${QUERIES:-200}" "${EF_SEARCH:-0}" "${VOTE:-per-person}"; done
