@@ -5,6 +5,7 @@
 // sequentially on one pipeline run (doctest would re-run the case per SUBCASE).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -81,6 +82,7 @@ TEST_CASE("e2e: pipeline on shared faces") {
     REQUIRE(r.exit_code == 0);
     REQUIRE(fs::is_regular_file(work / "model.bin"));
     REQUIRE(fs::is_regular_file(work / "labels.bin"));
+    const std::string train_out = r.out;
     // The leave-one-out table's "per-person" row, e.g. "per-person *   53   53   0   0   100.0%".
     const auto rows = lines_with(r.out, "per-person");
     std::smatch m;
@@ -135,6 +137,47 @@ TEST_CASE("e2e: pipeline on shared faces") {
         CHECK(bytes.rfind("\xFF\xD8\xFF", 0) == 0);
     }
     CHECK(count_files(work / "annotated") == static_cast<int>(inputs.size()));
+
+    // --- the gallery index, forced on this small gallery ------------------------
+    // The default train searched exactly; --index hnsw stores a graph in the model,
+    // and predict through it must name every face as the exact search did.
+    CHECK(lines_with(train_out, "Search: exact").size() == 1);
+    r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "hnsw model.bin", "-l", "hnsw labels.bin", "--index",
+                        "hnsw"},
+                       work);
+    INFO("train --index hnsw stdout: ", r.out, "\nstderr: ", r.err);
+    REQUIRE(r.exit_code == 0);
+    static const std::regex search_re(R"(^Search: hnsw \(M (\d+), efSearch (\d+)\).*)");
+    const auto search_lines = lines_with(r.out, "Search:");
+    REQUIRE(search_lines.size() == 1);
+    CHECK(std::regex_match(search_lines[0], m, search_re));
+    std::vector<std::string> index_args{"predict"};
+    index_args.insert(index_args.end(), inputs.begin(), inputs.end());
+    index_args.insert(index_args.end(), {"-m", "hnsw model.bin", "-l", "hnsw labels.bin", "--format", "csv"});
+    r = run_facepipe_m(index_args, work);
+    INFO("predict (hnsw) stdout: ", r.out, "\nstderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    const auto indexed = parse_predict_csv(r.out);
+    REQUIRE(indexed.size() == csv.size());
+    for (std::size_t i = 0; i < csv.size(); ++i) {
+        CHECK(indexed[i].file == csv[i].file);
+        CHECK_MESSAGE(indexed[i].label == csv[i].label, csv[i].file, " face ", csv[i].face);
+        CHECK(indexed[i].distance == doctest::Approx(csv[i].distance).epsilon(1e-4));
+    }
+
+    // A damaged index is refused with one line naming the file, not searched.
+    {
+        std::string bytes = slurp(work / "hnsw model.bin");
+        bytes[bytes.size() - 200] ^= 0x5a;
+        spit(work / "hnsw model.bin", bytes);
+    }
+    r = run_facepipe_m({"predict", inputs[0], "-m", "hnsw model.bin", "-l", "hnsw labels.bin"}, work);
+    CHECK(r.exit_code != 0);
+    CHECK(lines_with(r.err, "hnsw model.bin").size() == 1);
+    r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "x.bin", "-l", "y.bin", "--index", "ivf"}, work);
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find("--index") != std::string::npos);
+    CHECK(!fs::exists(work / "x.bin"));
 
     // --- predict, jsonl (paths read from stdin) -------------------------------
     r = run_facepipe_m({"predict", "-", "-m", "model.bin", "-l", "labels.bin", "--format", "jsonl"}, work,
