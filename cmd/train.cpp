@@ -36,6 +36,10 @@ void add_train(CLI::App& app, Globals& g) {
                   "on large galleries, almost always the same answer); auto = hnsw from " +
                       std::to_string(kAutoIndexRows) + " rows")
         ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "hnsw"}));
+    c->add_option("--ef-search", o.ef_search,
+                  "hnsw search beam: higher finds the exact nearest row more often, slower (default " +
+                      std::to_string(GalleryIndex::kDefaultEfSearch) + ")")
+        ->check(CLI::Range(1, 65536));
     c->callback([&g] {
         o.vote = parse_vote_mode(vote);
         o.index = parse_index_choice(index);

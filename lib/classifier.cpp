@@ -234,6 +234,7 @@ void check_options(const TrainOptions& o) {
     if (!(o.target_far > 0.0 && o.target_far < 1.0)) throw Error(subject, "target false-accept rate must be in (0, 1)");
     if (!std::isfinite(o.threshold) || o.threshold > 2.f) throw Error(subject, "threshold must be at most 2");
     if (o.vote != VoteMode::per_person && o.vote != VoteMode::knn) throw Error(subject, "unknown vote mode");
+    if (o.ef_search > 65536) throw Error(subject, "efSearch must be at most 65536");
     if (o.index != IndexChoice::automatic && o.index != IndexChoice::exact && o.index != IndexChoice::hnsw)
         throw Error(subject, "unknown index choice");
 }
@@ -539,7 +540,7 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
     double index_seconds = 0;
     if (wants_index(o.index, m.rows())) {
         const auto t0 = std::chrono::steady_clock::now();
-        m.index = GalleryIndex::build(m.descriptors.data(), m.rows());
+        m.index = GalleryIndex::build(m.descriptors.data(), m.rows(), o.ef_search);
         index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 

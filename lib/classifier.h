@@ -58,6 +58,9 @@ struct TrainOptions {
     double target_far = 0.01;        // calibration target false-accept rate, in (0, 1)
     int per_person_m = 3;            // rows averaged per person in per_person mode, >= 1
     IndexChoice index = IndexChoice::automatic;  // see wants_index
+    // The index's search beam, stored in model.bin: higher finds the exact
+    // nearest row more often and costs more per query. 0 = kDefaultEfSearch.
+    std::uint32_t ef_search = 0;
 };
 
 // Everything model.bin + labels.bin hold. Row i of the gallery is

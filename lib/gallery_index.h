@@ -52,8 +52,11 @@ public:
     // measured at 100k rows, M 16 lost enrolled people's nearest rows (99.7%
     // recall@1 at any efSearch) where M 32 reached 100%.
     static constexpr std::uint32_t kM = 32, kEfConstruction = 100;
-    // The search beam a freshly built index uses (see scripts/bench_index.sh).
-    static constexpr std::uint32_t kDefaultEfSearch = 256;
+    // The search beam a freshly built index uses (train --ef-search changes it).
+    // Measured (scripts/bench_index.sh, 1M rows): 128 answers in 2.3 ms with
+    // exact search's label for every query; 256 finds more strangers' exact
+    // nearest row (97% against 95% of all queries) but takes 5.6 ms.
+    static constexpr std::uint32_t kDefaultEfSearch = 128;
 
     // Builds an HNSW graph over `rows` contiguous 128-d descriptors on all
     // cores (OpenMP). Parallel insertion makes the graph, and so model.bin's

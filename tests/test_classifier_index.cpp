@@ -125,8 +125,14 @@ TEST_CASE("--index parsing and the automatic choice by gallery size") {
     const TrainedModel forced_hnsw = train(s.enc, forced(IndexChoice::hnsw), &r);
     REQUIRE(forced_hnsw.index != nullptr);
     CHECK(forced_hnsw.index->rows() == 400);
-    CHECK(Classifier(forced_hnsw).search() == "hnsw (M 32, efSearch 256)");
-    CHECK(format_train_report(r).find("Search: hnsw (M 32, efSearch 256)") != std::string::npos);
+    CHECK(Classifier(forced_hnsw).search() == "hnsw (M 32, efSearch 128)");
+    CHECK(format_train_report(r).find("Search: hnsw (M 32, efSearch 128)") != std::string::npos);
+
+    TrainOptions beam = forced(IndexChoice::hnsw);
+    beam.ef_search = 40;
+    CHECK(train(s.enc, beam, &r).index->ef_search() == 40);
+    beam.ef_search = 65537;
+    CHECK_THROWS_WITH_AS(train(s.enc, beam, &r), contains("efSearch must be at most 65536"), Error);
 }
 
 TEST_CASE("indexed predictions equal exact search's where the needed rows are candidates") {

@@ -143,14 +143,15 @@ TEST_CASE("e2e: pipeline on shared faces") {
     // and predict through it must name every face as the exact search did.
     CHECK(lines_with(train_out, "Search: exact").size() == 1);
     r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "hnsw model.bin", "-l", "hnsw labels.bin", "--index",
-                        "hnsw"},
+                        "hnsw", "--ef-search", "40"},
                        work);
     INFO("train --index hnsw stdout: ", r.out, "\nstderr: ", r.err);
     REQUIRE(r.exit_code == 0);
     static const std::regex search_re(R"(^Search: hnsw \(M (\d+), efSearch (\d+)\).*)");
     const auto search_lines = lines_with(r.out, "Search:");
     REQUIRE(search_lines.size() == 1);
-    CHECK(std::regex_match(search_lines[0], m, search_re));
+    REQUIRE(std::regex_match(search_lines[0], m, search_re));
+    CHECK(m[2] == "40");
     std::vector<std::string> index_args{"predict"};
     index_args.insert(index_args.end(), inputs.begin(), inputs.end());
     index_args.insert(index_args.end(), {"-m", "hnsw model.bin", "-l", "hnsw labels.bin", "--format", "csv"});
