@@ -120,8 +120,8 @@ else
 fi
 echo
 
-# ---- gallery index: scripts/bench_index.sh prints its own section (1M rows takes minutes) ----
-echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the IVF index against exact search)"
+# ---- gallery index: scripts/bench_index.sh prints its own section (1M rows: about 20 minutes, mostly the graph build) ----
+echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the HNSW index against exact search)"
 echo
 if [ -f "$BUILD/CMakeCache.txt" ]; then
   BUILD_DIR="$BUILD" "$REPO/scripts/bench_index.sh" ${BENCH_INDEX_ROWS:-10000 100000 1000000} | tail -n +3
