@@ -120,7 +120,7 @@ else
 fi
 echo
 
-# ---- gallery index: scripts/bench_index.sh prints its own section (1M rows: about 20 minutes, mostly the graph build) ----
+# ---- gallery index: scripts/bench_index.sh prints its own section (1M rows: about 30 minutes, mostly the graph build) ----
 echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the HNSW index against exact search)"
 echo
 if [ -f "$BUILD/CMakeCache.txt" ]; then

@@ -125,8 +125,8 @@ TEST_CASE("--index parsing and the automatic choice by gallery size") {
     const TrainedModel forced_hnsw = train(s.enc, forced(IndexChoice::hnsw), &r);
     REQUIRE(forced_hnsw.index != nullptr);
     CHECK(forced_hnsw.index->rows() == 400);
-    CHECK(Classifier(forced_hnsw).search() == "hnsw (M 32, efSearch 128)");
-    CHECK(format_train_report(r).find("Search: hnsw (M 32, efSearch 128)") != std::string::npos);
+    CHECK(Classifier(forced_hnsw).search() == "hnsw (M 32, efSearch 256)");
+    CHECK(format_train_report(r).find("Search: hnsw (M 32, efSearch 256)") != std::string::npos);
 
     TrainOptions beam = forced(IndexChoice::hnsw);
     beam.ef_search = 40;
