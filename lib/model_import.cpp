@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "models.h"
+#include "version.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -237,7 +238,7 @@ ImportResult import_face_api_model(const fs::path& dir, const fs::path& output_d
         {"sha256", r.output_sha256},
         {"origin", std::string("converted from npm ") + kFaceApiPackage},
         {"inputs", {{kManifestName, manifest_sha}, {kWeightsName, weights_sha}}},
-        {"converter", "facepipe models import " FACEPIPE_VERSION},
+        {"converter", "facepipe models import " + facepipe_version()},
     };
     r.provenance = output_dir / (std::string(kRecognitionModelFile) + kProvenanceSuffix);
     write_file_atomic(r.provenance.string(), prov.dump(2) + "\n", 0644);
