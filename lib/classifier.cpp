@@ -591,7 +591,9 @@ Classifier::Classifier(TrainedModel model) : m_(std::move(model)) {
     if (m_.index) group_rows_by_person(m_, person_rows_, person_start_);
 }
 
-Classifier Classifier::load(const std::string& model_path, const std::string& labels_path) {
+namespace {
+
+Classifier load_pair(const std::string& model_path, const std::string& labels_path) {
     TrainedModel m;
     std::uint32_t num_labels = 0;
     {
@@ -616,6 +618,18 @@ Classifier Classifier::load(const std::string& model_path, const std::string& la
     const std::string why = check_model(m);
     if (!why.empty()) throw Error(model_path, "corrupted: " + why);
     return Classifier(std::move(m));
+}
+
+}  // namespace
+
+Classifier Classifier::load(const std::string& model_path, const std::string& labels_path) {
+    try {
+        return load_pair(model_path, labels_path);
+    } catch (const ModelError&) {
+        throw;
+    } catch (const Error& e) {
+        throw ModelError(e.subject(), e.cause());  // nothing can be labelled without the model: exit 2
+    }
 }
 
 namespace {

@@ -184,7 +184,7 @@ public:
     // Error("model", "invalid: ...") otherwise.
     explicit Classifier(TrainedModel model);
 
-    // Reads both files (model.bin version 1 to 3). Throws Error(path, ...) for
+    // Reads both files (model.bin version 1 to 3). Throws ModelError(path, ...) for
     // container errors and "corrupted: ..." for bad contents (index included), and Error(labels_path, "does not belong
     // to <model_path> ...; re-run train") when the training ids differ.
     static Classifier load(const std::string& model_path, const std::string& labels_path);
