@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "classifier.h"
+#include "train.h"
 
 using namespace facepipe;
 
@@ -55,18 +56,20 @@ TrainedModel make_model(std::size_t rows, VoteMode vote, std::vector<Descriptor>
     for (auto& v : centres) v = centre(rng);
     TrainedModel m;
     m.model_id = m.training_id = "synthetic";
-    for (std::size_t p = 0; p < people; ++p) m.names.push_back("p" + std::to_string(p));
-    m.source_paths.assign(1, "synthetic");
-    m.labels.resize(rows);
-    m.sources.assign(rows, 0);
-    m.descriptors.resize(rows * kDescriptorDim);
+    Gallery::Rows g;
+    for (std::size_t p = 0; p < people; ++p) g.names.push_back("p" + std::to_string(p));
+    g.source_paths.assign(1, "synthetic");
+    g.labels.resize(rows);
+    g.sources.assign(rows, 0);
+    g.descriptors.resize(rows * kDescriptorDim);
     for (std::size_t i = 0; i < rows; ++i) {
-        m.labels[i] = static_cast<std::int32_t>(i / kPerIdentity);
+        g.labels[i] = static_cast<std::int32_t>(i / kPerIdentity);
         for (int j = 0; j < kDescriptorDim; ++j)
-            m.descriptors[i * kDescriptorDim + j] = centres[(i / kPerIdentity) * kDescriptorDim + j] + sample(rng);
+            g.descriptors[i * kDescriptorDim + j] = centres[(i / kPerIdentity) * kDescriptorDim + j] + sample(rng);
     }
-    m.k = auto_k(rows);
-    m.vote = vote;
+    m.gallery = Gallery(std::move(g), nullptr);
+    m.vote.k = auto_k(rows);
+    m.vote.vote = vote;
     m.threshold = kDefaultThreshold;
     std::uniform_int_distribution<std::size_t> pick(0, people - 1);
     queries.resize(nq);
@@ -89,7 +92,7 @@ Timed run(const Classifier& c, const std::vector<Descriptor>& queries, bool exac
     std::vector<double> ms;
     for (const auto& q : queries) {
         const auto t0 = Clock::now();
-        t.out.push_back(exact ? c.predict_without_source(q, -1) : c.predict(q));
+        t.out.push_back(c.predict(q, -1.f, Query{-1, -1, exact}));
         ms.push_back(ms_since(t0));
     }
     std::sort(ms.begin(), ms.end());
@@ -108,13 +111,13 @@ int time_train(std::size_t rows) {
     enc.records.resize(rows);
     for (std::size_t i = 0; i < rows; ++i) {
         EncodingRecord& r = enc.records[i];
-        r.person = g.names[g.labels[i]];
+        r.person = g.gallery.names()[g.gallery.label(i)];
         r.source = r.person + "/" + std::to_string(i % kPerIdentity / 5) + ".jpg";
         r.path = i % 5 == 0 ? r.source : r.person + "/augmented/" + std::to_string(i % kPerIdentity) + ".jpg";
         if (i % 5 != 0) r.augmentation = "flip";
         r.faces_found = 1;
         r.box = {0, 0, 100, 100};
-        std::copy_n(&g.descriptors[i * kDescriptorDim], kDescriptorDim, r.descriptor.begin());
+        std::copy_n(g.gallery.descriptor(i), kDescriptorDim, r.descriptor.begin());
     }
     for (IndexChoice choice : {IndexChoice::hnsw, IndexChoice::exact}) {
         if (choice == IndexChoice::exact && rows > 200000) {
@@ -128,7 +131,7 @@ int time_train(std::size_t rows) {
         const TrainedModel m = train(enc, o, &r);
         std::printf("| %zu | %s | %.0f s (index %.0f s) | %.1f%% / %.1f%% | %.3f | %.0f |\n", rows,
                     r.search.c_str(), ms_since(t0) / 1000, r.index_build_seconds, 100 * r.loo_per_person.accuracy(),
-                    100 * r.loo_knn.accuracy(), r.threshold, peak_rss_mb());
+                    100 * r.loo_knn.accuracy(), r.threshold.threshold, peak_rss_mb());
         std::fflush(stdout);
     }
     return 0;
@@ -162,7 +165,7 @@ int main(int argc, char** argv) {
     const auto distance = [&](std::size_t q, std::size_t i) {
         float sum = 0;
         for (int j = 0; j < kDescriptorDim; ++j) {
-            const float t = queries[q][j] - m.descriptors[i * kDescriptorDim + j];
+            const float t = queries[q][j] - m.gallery.descriptor(i)[j];
             sum += t * t;
         }
         return std::sqrt(sum);
@@ -175,7 +178,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     auto t0 = Clock::now();
-    const auto built = GalleryIndex::build(m.descriptors.data(), m.rows());
+    const auto built = GalleryIndex::build(m.gallery.descriptor(0), rows);
     const double build_s = ms_since(t0) / 1000;
     GalleryIndex::Layout layout = built->layout();
     const double index_mb = (layout.levels.size() + layout.neighbours.size()) * 4 / 1e6;
@@ -183,8 +186,9 @@ int main(int argc, char** argv) {
         // Rebuilding from the layout is how a model with another efSearch would
         // load; it also checks the round trip.
         layout.ef_search = ef ? ef : built->ef_search();
-        m.index = GalleryIndex::from_layout(layout, m.descriptors.data(), rows, "bench");
-        const Classifier indexed(m);
+        TrainedModel with_index = m;
+        with_index.gallery = Gallery(m.gallery.rows(), GalleryIndex::from_layout(layout, m.gallery.descriptor(0), rows, "bench"));
+        const Classifier indexed(std::move(with_index));
         const Timed t = run(indexed, queries, false);
         std::size_t same = 0, same_label = 0, found = 0, enrolled_found = 0;
         // How much farther than the true nearest a missed query's row is: strangers, enrolled.
@@ -193,7 +197,7 @@ int main(int argc, char** argv) {
         for (std::size_t q = 0; q < nq; ++q) {
             same_label += t.out[q].label == base.out[q].label;
             same += t.out[q].label == base.out[q].label && t.out[q].distance == base.out[q].distance;
-            m.index->search(queries[q].data(), 1, ids);
+            indexed.gallery().index()->search(queries[q].data(), 1, ids);
             const bool hit = !ids.empty() && ids[0] == nearest[q];
             found += hit;
             enrolled_found += hit && q % 10 != 9;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "classifier.h"
+#include "train.h"
 
 using namespace facepipe;
 
@@ -34,15 +35,17 @@ TrainedModel gallery(std::size_t rows, Rng& rng) {
     TrainedModel m;
     m.model_id = "synthetic";
     m.training_id = "synthetic";
+    Gallery::Rows g;
     const std::size_t people = std::max<std::size_t>(2, rows / 10);
-    for (std::size_t p = 0; p < people; ++p) m.names.push_back("p" + std::to_string(p));
-    m.source_paths.assign(1, "synthetic");  // sources only matter for leave-one-out
-    m.labels.resize(rows);
-    m.sources.assign(rows, 0);
-    for (std::size_t i = 0; i < rows; ++i) m.labels[i] = static_cast<std::int32_t>(i % people);
-    m.descriptors.resize(rows * kDescriptorDim);
-    for (auto& v : m.descriptors) v = rng.next();
-    m.k = auto_k(rows);
+    for (std::size_t p = 0; p < people; ++p) g.names.push_back("p" + std::to_string(p));
+    g.source_paths.assign(1, "synthetic");  // sources only matter for leave-one-out
+    g.labels.resize(rows);
+    g.sources.assign(rows, 0);
+    for (std::size_t i = 0; i < rows; ++i) g.labels[i] = static_cast<std::int32_t>(i % people);
+    g.descriptors.resize(rows * kDescriptorDim);
+    for (auto& v : g.descriptors) v = rng.next();
+    m.vote.k = auto_k(rows);
+    m.gallery = Gallery(std::move(g), nullptr);
     return m;
 }
 
@@ -74,12 +77,12 @@ int main(int argc, char** argv) {
     std::size_t first_slow = 0, last_rows = 0;
     for (std::size_t rows : sizes) {
         TrainedModel m = gallery(rows, rng);
-        const std::size_t people = m.names.size();
-        const int k = m.k;
-        m.vote = VoteMode::per_person;
+        const std::size_t people = m.gallery.names().size();
+        const int k = m.vote.k;
+        m.vote.vote = VoteMode::per_person;
         const Classifier per_person(m);
         const double pp = median_ms(per_person, rng);
-        m.vote = VoteMode::knn;
+        m.vote.vote = VoteMode::knn;
         const Classifier knn(std::move(m));
         const double kn = median_ms(knn, rng);
         if (base == 0) base = pp;

@@ -1,9 +1,9 @@
-// facepipe train — encodings.bin to model.bin + labels.bin (lib/classifier.h).
+// facepipe train — encodings.bin to model.bin + labels.bin (lib/train.h).
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
-#include "classifier.h"
+#include "train.h"
 #include "commands.h"
 #include "encodings.h"
 

@@ -143,7 +143,7 @@ void retrain(const EnrollOptions& o, std::shared_ptr<const LoadedModels> models,
     save_model(m, o.model.string(), o.labels.string());
     r.retrained = true;
     r.encodings_after = r.encode.ok;
-    r.people_after = static_cast<int>(m.names.size());
+    r.people_after = static_cast<int>(m.gallery.names().size());
     r.training_id = m.training_id;
 }
 

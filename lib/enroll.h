@@ -15,6 +15,7 @@
 
 #include "augment.h"
 #include "classifier.h"
+#include "train.h"
 #include "encode.h"
 #include "image.h"
 #include "models.h"
@@ -69,7 +70,7 @@ std::string enroll_name(std::string_view name);
 //             duplicate, not copied again. Refused photos are listed with why; the
 //             rest of the batch goes on. Unless every photo was refused, it then
 //             runs augment_dataset, encode_dataset and train on the whole dataset
-//             and saves the model (classifier.h save_model), so the model always
+//             and saves the model (model_file.h save_model), so the model always
 //             matches the dataset when it returns.
 //   throws:   Error for a bad name, a lock, dataset or artifact that cannot be
 //             used (e.g. a corrupt encodings.bin), or no usable encodings;

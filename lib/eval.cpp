@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -21,7 +20,6 @@ namespace facepipe {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr float kNoThreshold = FLT_MAX;  // predict() override that accepts any distance
 constexpr float kDesignThreshold = 0.6f;  // dlib's network was trained for it
 
 std::string fmt(const char* f, double v) {
@@ -85,36 +83,6 @@ bool accepted(const ScoredPair& p, float t) { return !p.missing() && p.distance 
 bool correct(const ScoredPair& p, float t) { return !p.missing() && accepted(p, t) == p.same; }
 
 // ---- identification -----------------------------------------------------------------
-
-// The model without one person's rows: that person becomes a stranger to it.
-TrainedModel without_person(const TrainedModel& m, int label) {
-    TrainedModel out = m;
-    out.labels.clear(), out.sources.clear(), out.descriptors.clear();
-    // The index covers the whole gallery; this smaller one is searched exactly.
-    out.index = nullptr;
-    for (std::size_t i = 0; i < m.rows(); ++i) {
-        if (m.labels[i] == label) continue;
-        out.labels.push_back(m.labels[i]);
-        out.sources.push_back(m.sources[i]);
-        const float* row = &m.descriptors[i * kDescriptorDim];
-        out.descriptors.insert(out.descriptors.end(), row, row + kDescriptorDim);
-    }
-    return out;
-}
-
-Descriptor row_descriptor(const TrainedModel& m, std::size_t row) {
-    Descriptor d;
-    std::copy_n(&m.descriptors[row * kDescriptorDim], kDescriptorDim, d.begin());
-    return d;
-}
-
-
-// True when `row`'s person has a gallery row from another photo (else it cannot be recognised by construction).
-bool has_sibling(const TrainedModel& m, std::size_t row) {
-    for (std::size_t j = 0; j < m.rows(); ++j)
-        if (m.labels[j] == m.labels[row] && m.sources[j] != m.sources[row]) return true;
-    return false;
-}
 
 // ---- the command ------------------------------------------------------------------
 
@@ -493,46 +461,48 @@ OpenSetRow open_set_row(const std::vector<OpenSetQuery>& genuine, const std::vec
 
 IdentificationScore score_identification(const EncodingsFile& enc, const TrainOptions& train_options,
                                          const std::vector<float>& thresholds, double target_far) {
-    const TrainedModel model = train(enc, train_options, nullptr);
-    const Classifier all(model);
+    // Exact search: the leave-outs below are measured, not approximated.
+    const Gallery g(gallery_rows(enc), nullptr);
+    const VoteParams vote = vote_params(train_options, g.size());
     const std::vector<std::size_t> originals = original_rows(enc);
     IdentificationScore s;
-    s.people = model.names.size();
+    s.people = g.names().size();
     s.originals = originals.size();
-    s.gallery_rows = model.rows();
-    s.vote = model.vote;
-    s.k = model.k;
-    s.per_person_m = model.per_person_m;
+    s.gallery_rows = g.size();
+    s.vote = vote.vote;
+    s.k = vote.k;
+    s.per_person_m = vote.per_person_m;
     s.target_far = target_far;
 
     // Closed-set: the query's own photo (and its augmented copies) left out, as in train's report.
     std::vector<OpenSetQuery> genuine, strangers;
     for (std::size_t row : originals) {
-        if (!has_sibling(model, row)) continue;
-        const Prediction p = all.predict_without_source(row_descriptor(model, row), model.sources[row], kNoThreshold);
-        genuine.push_back({model.labels[row], p.label, p.distance});
-        s.closed_correct += p.label == model.labels[row];
+        const int label = g.label(row), source = g.source(row);
+        const float* q = g.descriptor(row);
+        // A person with no other photo cannot be recognised by construction.
+        if (g.nearest_of_person(q, label, source) == std::numeric_limits<float>::infinity()) continue;
+        const Match m = g.match(q, vote, Query{source, -1, false});
+        genuine.push_back({label, m.label, m.distance});
+        s.closed_correct += m.label == label;
     }
     s.closed_evaluated = static_cast<int>(genuine.size());
 
-    // Open-set: each person removed in turn; what predict() says of their photos.
-    for (std::size_t person = 0; person < model.names.size(); ++person) {
-        const TrainedModel rest = without_person(model, static_cast<int>(person));
-        if (rest.rows() == 0) continue;
-        const Classifier c(rest);
-        for (std::size_t row : originals) {
-            if (model.labels[row] != static_cast<int>(person)) continue;
-            const Prediction p = c.predict(row_descriptor(model, row), kNoThreshold);
-            strangers.push_back({-1, p.label, p.distance});
-        }
+    // Open-set: each person in turn left out of the gallery; what predict() says of their photos.
+    for (std::size_t row : originals) {
+        const int label = g.label(row);
+        const auto [begin, end] = g.person_rows(label);
+        if (std::size_t(end - begin) == g.size()) continue;  // nobody else enrolled
+        const Match m = g.match(g.descriptor(row), vote, Query{-1, label, false});
+        strangers.push_back({-1, m.label, m.distance});
     }
     s.strangers = static_cast<int>(strangers.size());
     for (float t : thresholds) s.open_set.push_back(open_set_row(genuine, strangers, t));
 
     std::vector<float> stranger_scores;
     for (const auto& q : strangers) stranger_scores.push_back(q.distance);
-    const float t = calibrate_threshold(stranger_scores, s.people, target_far, &s.recommended_source);
-    s.recommended = open_set_row(genuine, strangers, t);
+    const Calibration cal = calibrate_threshold(stranger_scores, s.people, target_far);
+    s.recommended_source = cal.describe();
+    s.recommended = open_set_row(genuine, strangers, cal.threshold);
     if (s.people < 2) s.warnings.push_back("only one person: no strangers, the open-set figures are empty");
     if (genuine.empty()) s.warnings.push_back("nobody has 2 or more usable original photos: no closed-set queries");
     return s;

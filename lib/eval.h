@@ -7,8 +7,8 @@
 // the other folds; the result is the mean and standard deviation over folds,
 // plus accuracy at a fixed threshold and ROC points (TAR at a target FAR).
 //
-// Identification, on a folder-per-person dataset, through the trained
-// classifier (classifier.h) itself:
+// Identification, on a folder-per-person dataset, through the gallery
+// (gallery.h) and the vote train builds (train.h), with exact search:
 //   closed-set: each original photo, removed with its augmented copies, is
 //     labelled by the rest (top-1, no unknown threshold);
 //   open-set: each person in turn is removed from the gallery and their
@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "classifier.h"
+#include "train.h"
 #include "encode.h"
 #include "encodings.h"
 #include "progress.h"
@@ -164,7 +164,7 @@ struct IdentificationScore {
     std::vector<std::string> warnings;  // e.g. too few people
 };
 
-// requires: train_options valid (classifier.h train()), thresholds > 0.
+// requires: train_options valid (train.h vote_params), thresholds > 0.
 // ensures:  the closed- and open-set figures over the ok records. A stranger's
 //           score is what predict() reports for it: the distance to the chosen
 //           person's nearest row. Throws Error("encodings", ...) with no usable

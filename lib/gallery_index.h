@@ -1,22 +1,18 @@
 // gallery_index.h — the approximate nearest-neighbour index (FAISS HNSW) that
 // large galleries search instead of scanning every row.
 //
-// Why HNSW and not IVF (measured by scripts/bench_index.sh on synthetic
-// clustered galleries): IVF finds an enrolled person's nearest row easily, but a
-// stranger's nearest row lies far from every list centre. At 1M rows IVF found
-// it for 77% of strangers only after scanning 13% of the gallery (31 ms), while
-// HNSW's graph walk reaches it touching a few thousand rows.
+// Why HNSW and not IVF (scripts/bench_index.sh; figures in docs/benchmarks.md):
+// IVF finds an enrolled person's nearest row easily, but a stranger's nearest
+// row lies far from every list centre, so IVF must scan a large share of the
+// gallery to find it, while HNSW's graph walk reaches it touching few rows.
 //
 // Why a storage of our own: Debian's libfaiss is built without SIMD, and its
-// distance kernel is a serial loop that made every FAISS search and build ~8x
-// slower than it needs to be. The index's storage therefore computes distances
-// with facepipe's own kernel (types.h: squared_distance); FAISS still owns the
-// graph, its construction and its search.
+// distance kernel is a serial loop. The index's storage therefore computes
+// distances with facepipe's own kernel (types.h: squared_distance); FAISS still
+// owns the graph, its construction and its search.
 //
-// The index only proposes candidate rows. The classifier recomputes their
-// distances with the same kernel and runs its usual vote on them, so a
-// prediction equals the exact search's whenever the rows the vote needs are
-// among the candidates (classifier.h).
+// The index only proposes candidate rows. The gallery recomputes their
+// distances with the same kernel and runs its usual vote on them (gallery.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -38,9 +34,9 @@ const char* to_string(IndexChoice c);
 // Accepts "auto", "exact" and "hnsw"; throws Error(subject, ...) otherwise.
 IndexChoice parse_index_choice(const std::string& text, const std::string& subject = "--index");
 
-// Galleries with at least this many rows get an index under IndexChoice::automatic.
-// Measured (scripts/bench_index.sh): below it exact search costs under ~2.5 ms
-// a query and loses nothing, while the index costs minutes of train time.
+// Galleries with at least this many rows get an index under IndexChoice::automatic:
+// below it exact search is about as fast per query and loses nothing, while
+// building the index adds to train's time (docs/scaling.md).
 inline constexpr std::size_t kAutoIndexRows = 50000;
 
 // ensures: true when a gallery of `rows` rows should carry an index.
@@ -48,23 +44,19 @@ bool wants_index(IndexChoice choice, std::size_t rows);
 
 class GalleryIndex {
 public:
-    // Links per node (2M on the bottom layer) and the construction beam:
-    // measured at 100k rows, M 16 lost enrolled people's nearest rows (99.7%
-    // recall@1 at any efSearch) where M 32 reached 100%. At 1M rows,
-    // efConstruction 100 left an enrolled row unreachable at any efSearch and
-    // found 96.5% of exact nearest rows at efSearch 128 (200 queries); 200
-    // found 99.5% (100% enrolled) for twice the build time (25-27 min, 2 cores).
+    // Links per node (2M on the bottom layer) and the construction beam, chosen
+    // by recall@1 against exact search (docs/scaling.md): a smaller M lost
+    // enrolled people's nearest rows at any efSearch, and efConstruction 100
+    // left rows unreachable at 1M rows that 200 reaches, for twice the build.
     static constexpr std::uint32_t kM = 32, kEfConstruction = 200;
-    // The search beam a freshly built index uses (train --ef-search changes it).
-    // Measured (scripts/bench_index.sh, 1M rows, 1000 queries): 256 finds the
-    // exact nearest row for 99.3% of queries in 3.7 ms median; 128 answers in
-    // 2.0 ms but finds 98.5%, missing strangers (every label still agreed).
+    // The search beam a freshly built index uses (train --ef-search changes it):
+    // the smallest beam measured to find the exact nearest row for at least 99%
+    // of queries at 1M rows (docs/scaling.md).
     static constexpr std::uint32_t kDefaultEfSearch = 256;
 
     // Builds an HNSW graph over `rows` contiguous 128-d descriptors on all
     // cores (OpenMP). Parallel insertion makes the graph, and so model.bin's
-    // training id, vary from run to run; one thread would take twice as long
-    // (measured 98 s against 41 s at 100k rows). ef_search 0 = kDefaultEfSearch.
+    // training id, vary from run to run. ef_search 0 = kDefaultEfSearch.
     // requires: rows >= 1, descriptors finite.
     static std::shared_ptr<const GalleryIndex> build(const float* descriptors, std::size_t rows,
                                                      std::uint32_t ef_search = 0);

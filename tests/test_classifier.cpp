@@ -9,7 +9,10 @@
 #include <random>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "classifier.h"
+#include "train.h"
 #include "container.h"
 #include "error.h"
 #include "testutil.h"
@@ -108,17 +111,17 @@ TEST_CASE("auto k is round(sqrt(N)), at least 1") {
     CHECK(auto_k(42) == 6);
     CHECK(auto_k(201) == 14);
     CHECK(auto_k(100000) == 316);
-    CHECK(train(outvoted_set(), with(VoteMode::knn, 0.5f), nullptr).k == 6);
+    CHECK(train(outvoted_set(), with(VoteMode::knn, 0.5f), nullptr).vote.k == 6);
     TrainOptions fixed = with(VoteMode::knn, 0.5f);
     fixed.k = 9;
-    CHECK(train(outvoted_set(), fixed, nullptr).k == 9);
+    CHECK(train(outvoted_set(), fixed, nullptr).vote.k == 9);
 }
 
 TEST_CASE("per-person vote keeps a 2-photo person from being outvoted; plain knn fails") {
     const Descriptor query{};  // the origin
     const Classifier knn(train(outvoted_set(), with(VoteMode::knn, 0.5f), nullptr));
     const Classifier pp(train(outvoted_set(), with(VoteMode::per_person, 0.5f), nullptr));
-    REQUIRE(knn.k() == 6);
+    REQUIRE(knn.vote().k == 6);
 
     const Prediction a = knn.predict(query);
     CHECK(a.name == "B");  // the measured failure of plain knn
@@ -150,30 +153,38 @@ TEST_CASE("calibrate_threshold takes the documented quantile, clamps, and falls 
     for (int j = 0; j < 100; ++j) s.push_back(0.45f + 0.002f * j);
     std::shuffle(s.begin(), s.end(), std::mt19937(7));
     auto accepted = [&](float t) { return std::count_if(s.begin(), s.end(), [&](float x) { return x <= t; }); };
-    std::string why;
 
-    const float t5 = calibrate_threshold(s, 5, 0.05, &why);  // a = 5: just below the 6th smallest
+    const Calibration c5 = calibrate_threshold(s, 5, 0.05);  // a = 5: just below the 6th smallest
+    const float t5 = c5.threshold;
     CHECK(t5 < 0.45f + 0.002f * 5);
     CHECK(t5 == doctest::Approx(0.46).epsilon(1e-5));
     CHECK(accepted(t5) == 5);
-    CHECK(why == "calibrated for 5% false accepts on 100 impostor scores from 5 people");
+    CHECK(c5.rule == ThresholdRule::calibrated);
+    CHECK(c5.describe() == "calibrated for 5% false accepts on 100 impostor scores from 5 people");
 
-    const float t1 = calibrate_threshold(s, 5, 0.01, &why);  // a = 1
+    const float t1 = calibrate_threshold(s, 5, 0.01).threshold;  // a = 1
     CHECK(accepted(t1) == 1);
     CHECK(t1 == doctest::Approx(0.452).epsilon(1e-5));
 
-    CHECK(calibrate_threshold(s, 5, 0.9, &why) == 0.60f);  // 91st smallest is 0.63
-    CHECK(why.find("clamped to 0.60") != std::string::npos);
+    const Calibration high = calibrate_threshold(s, 5, 0.9);  // 91st smallest is 0.63
+    CHECK(high.threshold == 0.60f);
+    CHECK(high.rule == ThresholdRule::calibrated_clamped);
+    CHECK(high.quantile > 0.62f);
+    CHECK(high.describe().find("clamped to 0.60") != std::string::npos);
     std::vector<float> low(100, 0.1f);
-    CHECK(calibrate_threshold(low, 5, 0.01, &why) == 0.40f);
+    CHECK(calibrate_threshold(low, 5, 0.01).threshold == 0.40f);
 
-    CHECK(calibrate_threshold(s, 1, 0.01, &why) == 0.5f);
-    CHECK(why == "default 0.5 (too few people to calibrate)");
+    const Calibration one = calibrate_threshold(s, 1, 0.01);
+    CHECK(one.threshold == 0.5f);
+    CHECK(one.rule == ThresholdRule::default_few_people);
+    CHECK(one.describe() == "default 0.5 (too few people to calibrate)");
     s.resize(99);
-    CHECK(calibrate_threshold(s, 5, 0.01, &why) == 0.5f);
-    CHECK(why == "default 0.5 (only 99 impostor scores; calibrating for 1% false accepts needs at least 100)");
+    const Calibration few = calibrate_threshold(s, 5, 0.01);
+    CHECK(few.threshold == 0.5f);
+    CHECK(few.rule == ThresholdRule::default_few_scores);
+    CHECK(few.describe() == "default 0.5 (only 99 impostor scores; calibrating for 1% false accepts needs at least 100)");
     s.resize(20);
-    CHECK(calibrate_threshold(s, 5, 0.05, &why) != 0.5f);  // 20 = 1 / 0.05 suffices
+    CHECK(calibrate_threshold(s, 5, 0.05).rule == ThresholdRule::calibrated);  // 20 = 1 / 0.05 suffices
 }
 
 TEST_CASE("train calibrates from impostor scores of original photos only") {
@@ -192,16 +203,18 @@ TEST_CASE("train calibrates from impostor scores of original photos only") {
     o.target_far = 0.05;  // 101 scores: a = 5, the 6th smallest is 0.46
     TrainReport report;
     const TrainedModel m = train(f, o, &report);
-    CHECK(report.impostor_scores == 101);
+    CHECK(report.threshold.scores == 101);
     CHECK(m.threshold == doctest::Approx(0.46).epsilon(1e-4));
     CHECK(m.threshold < 0.46f);
     CHECK(m.threshold_source == "calibrated for 5% false accepts on 101 impostor scores from 2 people");
-    CHECK(report.threshold == m.threshold);
+    CHECK(report.threshold.threshold == m.threshold);
+    CHECK(report.threshold.rule == ThresholdRule::calibrated);
 
     o.target_far = 0.001;  // needs 1000 scores
     const TrainedModel fallback = train(f, o, &report);
     CHECK(fallback.threshold == 0.5f);
     CHECK(fallback.threshold_source.rfind("default 0.5 (only 101 impostor scores", 0) == 0);
+    CHECK(report.threshold.rule == ThresholdRule::default_few_scores);
     CHECK(std::any_of(report.warnings.begin(), report.warnings.end(),
                       [](const std::string& w) { return w.rfind("threshold: default 0.5", 0) == 0; }));
 }
@@ -271,6 +284,20 @@ TEST_CASE("the report compares both vote modes and flags weak people") {
     CHECK(text.find("knn ") != std::string::npos);
     CHECK(text.find("weak") != std::string::npos);
     CHECK(text.find("Threshold: 0.500, --threshold 0.5") != std::string::npos);
+
+    const nlohmann::json j = train_report_json(r);
+    CHECK(j["records"] == 44);
+    CHECK(j["skipped"] == 1);
+    CHECK(j["vote"]["mode"] == "per-person");
+    CHECK(j["threshold"]["rule"] == "fixed");
+    CHECK(j["threshold"]["value"].get<double>() == doctest::Approx(0.5));
+    CHECK(j["search"]["kind"] == "exact");
+    CHECK(j["leave_one_out"]["per_person"]["evaluated"] == 42);
+    CHECK(j["leave_one_out"]["knn"]["evaluated"] == 42);
+    REQUIRE(j["people"].size() == 4);
+    CHECK(j["people"][3]["name"] == "D");
+    CHECK(j["people"][3]["weak"] == true);
+    CHECK(j["warnings"].size() == 1);
 }
 
 TEST_CASE("training refuses unusable data and warns about a single person") {
@@ -314,11 +341,11 @@ TEST_CASE("model and labels round-trip through save_model and Classifier::load")
     CHECK(c.names() == std::vector<std::string>{"A", "B", "C"});
     CHECK(c.threshold() == 0.45f);
     CHECK(c.threshold_source() == "--threshold 0.45");
-    CHECK(c.k() == 6);
-    CHECK(c.vote() == VoteMode::per_person);
-    CHECK(c.model().descriptors == m.descriptors);
-    CHECK(c.model().sources == m.sources);
-    CHECK(c.model().source_paths == m.source_paths);
+    CHECK(c.vote().k == 6);
+    CHECK(c.vote().vote == VoteMode::per_person);
+    CHECK(c.gallery().rows().descriptors == m.gallery.rows().descriptors);
+    CHECK(c.gallery().rows().sources == m.gallery.rows().sources);
+    CHECK(c.gallery().rows().source_paths == m.gallery.rows().source_paths);
     CHECK(c.predict(Descriptor{}).name == "A");
     // Training is deterministic, so the id is too.
     CHECK(train(outvoted_set(), with(VoteMode::per_person, 0.45f), nullptr).training_id == m.training_id);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "classifier.h"
+#include "train.h"
 #include "container.h"
 #include "error.h"
 #include "eval.h"
@@ -82,7 +83,7 @@ struct Split {
 
 Split split_v3(const std::string& payload, const TrainedModel& m) {
     const std::size_t tail = 8 + m.training_id.size();
-    const std::size_t section = 1 + 4 * 4 + 8 + m.rows() * 4 + 8 + m.index->layout().neighbours.size() * 4;
+    const std::size_t section = 1 + 4 * 4 + 8 + m.gallery.size() * 4 + 8 + m.gallery.index()->layout().neighbours.size() * 4;
     REQUIRE(payload.size() > tail + section);
     const std::size_t at = payload.size() - tail - section;
     return {payload.substr(0, at), payload.substr(payload.size() - tail)};
@@ -119,18 +120,18 @@ TEST_CASE("--index parsing and the automatic choice by gallery size") {
     const Synthetic s = clustered(40, 0);
     TrainReport r;
     const TrainedModel small = train(s.enc, forced(IndexChoice::automatic), &r);
-    CHECK(small.index == nullptr);
-    CHECK(search_description(small) == "exact");
+    CHECK(small.gallery.index() == nullptr);
+    CHECK(small.gallery.search_description() == "exact");
     CHECK(format_train_report(r).find("Search: exact\n") != std::string::npos);
     const TrainedModel forced_hnsw = train(s.enc, forced(IndexChoice::hnsw), &r);
-    REQUIRE(forced_hnsw.index != nullptr);
-    CHECK(forced_hnsw.index->rows() == 400);
+    REQUIRE(forced_hnsw.gallery.index() != nullptr);
+    CHECK(forced_hnsw.gallery.index()->rows() == 400);
     CHECK(Classifier(forced_hnsw).search() == "hnsw (M 32, efSearch 256)");
     CHECK(format_train_report(r).find("Search: hnsw (M 32, efSearch 256)") != std::string::npos);
 
     TrainOptions beam = forced(IndexChoice::hnsw);
     beam.ef_search = 40;
-    CHECK(train(s.enc, beam, &r).index->ef_search() == 40);
+    CHECK(train(s.enc, beam, &r).gallery.index()->ef_search() == 40);
     beam.ef_search = 65537;
     CHECK_THROWS_WITH_AS(train(s.enc, beam, &r), contains("efSearch must be at most 65536"), Error);
 }
@@ -140,41 +141,42 @@ TEST_CASE("indexed predictions equal exact search's where the needed rows are ca
     for (VoteMode vote : {VoteMode::per_person, VoteMode::knn}) {
         CAPTURE(to_string(vote));
         const Classifier c(train(s.enc, forced(IndexChoice::hnsw, vote), nullptr));
-        REQUIRE(c.model().index != nullptr);
-        const auto& m = c.model();
+        const Gallery& g = c.gallery();
+        REQUIRE(g.index() != nullptr);
+        const int k = c.vote().k;
         int equal = 0, equal_label = 0, needed_found = 0, known = 0;
         for (const auto& q : s.queries) {
-            const Prediction approx = c.predict(q), exact = c.predict_without_source(q, -1);
+            const Prediction approx = c.predict(q), exact = c.predict(q, -1.f, Query{-1, -1, true});
             equal += same(approx, exact);
             equal_label += approx.label == exact.label;
             known += exact.label >= 0;
             // Were the rows the vote needs among the index's candidates? (the
             // same search predict() makes: classifier.h)
             std::vector<std::int64_t> ids;
-            std::vector<float> d(m.rows());
-            for (std::size_t i = 0; i < m.rows(); ++i) {
+            std::vector<float> d(g.size());
+            for (std::size_t i = 0; i < g.size(); ++i) {
                 float sum = 0;
                 for (int j = 0; j < kDescriptorDim; ++j) {
-                    const float t = q[j] - m.descriptors[i * kDescriptorDim + j];
+                    const float t = q[j] - g.descriptor(i)[j];
                     sum += t * t;
                 }
                 d[i] = std::sqrt(sum);
             }
             bool found;
             if (vote == VoteMode::knn) {
-                m.index->search(q.data(), std::max<std::size_t>(m.k, 64), ids);
-                std::vector<std::size_t> order(m.rows());
+                g.index()->search(q.data(), std::max<std::size_t>(k, 64), ids);
+                std::vector<std::size_t> order(g.size());
                 for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-                std::partial_sort(order.begin(), order.begin() + m.k, order.end(),
+                std::partial_sort(order.begin(), order.begin() + k, order.end(),
                                   [&](std::size_t a, std::size_t b) { return d[a] < d[b]; });
                 const std::set<std::int64_t> got(ids.begin(), ids.end());
-                found = std::all_of(order.begin(), order.begin() + m.k,
+                found = std::all_of(order.begin(), order.begin() + k,
                                     [&](std::size_t r) { return got.count(std::int64_t(r)) > 0; });
             } else {
-                m.index->search(q.data(), 64, ids);
+                g.index()->search(q.data(), 64, ids);
                 // The exact winner (label even when beyond the threshold).
-                const Prediction loose = c.predict_without_source(q, -1, 2.f);
-                found = std::any_of(ids.begin(), ids.end(), [&](std::int64_t r) { return m.labels[r] == loose.label; });
+                const Prediction loose = c.predict(q, 2.f, Query{-1, -1, true});
+                found = std::any_of(ids.begin(), ids.end(), [&](std::int64_t r) { return g.label(r) == loose.label; });
             }
             if (found) {
                 ++needed_found;
@@ -201,23 +203,23 @@ TEST_CASE("a v3 model with its index round-trips, and v1 and v2 models without a
     const Container file = read_container(model, std::string_view("FPMODEL\0", 8), "model", 3);
     CHECK(file.version == 3);
     // The index section is the graph alone, not a second copy of the rows.
-    CHECK(file.payload == join_v3(split_v3(file.payload, trained), trained.index->layout()));
+    CHECK(file.payload == join_v3(split_v3(file.payload, trained), trained.gallery.index()->layout()));
     const Classifier before(trained), after = Classifier::load(model, labels);
-    REQUIRE(after.model().index != nullptr);
+    REQUIRE(after.gallery().index() != nullptr);
     CHECK(after.search() == before.search());
-    CHECK(after.model().index->ef_search() == trained.index->ef_search());
+    CHECK(after.gallery().index()->ef_search() == trained.gallery.index()->ef_search());
     for (const auto& q : s.queries) {
         CHECK(same(after.predict(q), before.predict(q)));
         std::vector<std::int64_t> a, b;
-        trained.index->search(q.data(), 64, a);
-        after.model().index->search(q.data(), 64, b);
+        trained.gallery.index()->search(q.data(), 64, a);
+        after.gallery().index()->search(q.data(), 64, b);
         CHECK(a == b);  // the rebuilt graph searches exactly as the built one
     }
 
     // Versions 1 and 2: the same payload without the index section, and with
     // an empty one (an exact model).
     TrainedModel plain = trained;
-    plain.index = nullptr;
+    plain.gallery = Gallery(trained.gallery.rows(), nullptr);
     save_model(plain, model, labels);
     std::string payload = read_container(model, std::string_view("FPMODEL\0", 8), "model", 3).payload;
     const std::size_t kind_at = payload.size() - (8 + trained.training_id.size()) - 1;
@@ -230,8 +232,8 @@ TEST_CASE("a v3 model with its index round-trips, and v1 and v2 models without a
     const Classifier v1 = Classifier::load(model, labels);
     CHECK(v1.search() == "exact");
     for (const auto& q : s.queries) {
-        CHECK(same(v1.predict(q), before.predict_without_source(q, -1)));
-        CHECK(same(v2.predict(q), before.predict_without_source(q, -1)));
+        CHECK(same(v1.predict(q), before.predict(q, -1.f, Query{-1, -1, true})));
+        CHECK(same(v2.predict(q), before.predict(q, -1.f, Query{-1, -1, true})));
     }
 }
 
@@ -243,9 +245,9 @@ TEST_CASE("a bad index inside a correctly checksummed model.bin is refused") {
     save_model(trained, model, labels);
     const std::string payload = read_container(model, std::string_view("FPMODEL\0", 8), "model", 3).payload;
     const Split split = split_v3(payload, trained);
-    const GalleryIndex::Layout good = trained.index->layout();
+    const GalleryIndex::Layout good = trained.gallery.index()->layout();
     REQUIRE(join_v3(split, good) == payload);
-    const auto rows = std::to_string(trained.rows());
+    const auto rows = std::to_string(trained.gallery.size());
 
     auto refused = [&](const std::string& bad_payload, const std::string& why) {
         write_container(model, std::string_view("FPMODEL\0", 8), 3, bad_payload);
@@ -275,14 +277,15 @@ TEST_CASE("a bad index inside a correctly checksummed model.bin is refused") {
     refused(join_v3(split, good, 1), "its index was written by an earlier facepipe in a format no longer read; re-run train");
     // The untouched file still loads.
     write_container(model, std::string_view("FPMODEL\0", 8), 3, payload);
-    CHECK(Classifier::load(model, labels).model().index != nullptr);
+    CHECK(Classifier::load(model, labels).gallery().index() != nullptr);
 }
 
-TEST_CASE("a model whose index does not cover its gallery is invalid") {
+TEST_CASE("a gallery whose index does not cover its rows is invalid") {
     const Synthetic s = clustered(20, 0);
-    TrainedModel m = train(s.enc, forced(IndexChoice::exact), nullptr);
-    m.index = GalleryIndex::build(m.descriptors.data(), m.rows() - 3);
-    CHECK_THROWS_WITH_AS(Classifier{m}, contains("model: invalid: index holds 197 rows, the gallery 200"), Error);
+    const TrainedModel m = train(s.enc, forced(IndexChoice::exact), nullptr);
+    auto short_index = GalleryIndex::build(m.gallery.descriptor(0), m.gallery.size() - 3);
+    CHECK_THROWS_WITH_AS(Gallery(m.gallery.rows(), short_index),
+                         contains("gallery: invalid: index holds 197 rows, the gallery 200"), Error);
 }
 
 TEST_CASE("train's leave-one-out report with the index agrees with the exact one") {
@@ -293,13 +296,13 @@ TEST_CASE("train's leave-one-out report with the index agrees with the exact one
     const TrainedModel a = train(s.enc, o, &exact);
     o.index = IndexChoice::hnsw;
     const TrainedModel b = train(s.enc, o, &indexed);
-    REQUIRE(b.index != nullptr);
+    REQUIRE(b.gallery.index() != nullptr);
     CHECK(indexed.loo_per_person.evaluated == exact.loo_per_person.evaluated);
     CHECK(indexed.loo_per_person.evaluated == 2000);
     CHECK(std::abs(indexed.loo_per_person.correct - exact.loo_per_person.correct) <= 20);
     CHECK(std::abs(indexed.loo_knn.correct - exact.loo_knn.correct) <= 20);
     CHECK(indexed.genuine_rejected == exact.genuine_rejected);  // genuine scores stay exact
-    CHECK(indexed.impostor_scores == exact.impostor_scores);
+    CHECK(indexed.threshold.scores == exact.threshold.scores);
     CHECK(b.threshold == doctest::Approx(a.threshold).epsilon(0.02));
 }
 

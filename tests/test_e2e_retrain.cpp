@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "classifier.h"
+#include "train.h"
 #include "e2e_script.h"
 #include "testutil.h"
 

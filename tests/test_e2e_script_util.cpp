@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "classifier.h"
+#include "train.h"
 #include "encodings.h"
 #include "testutil.h"
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "classifier.h"
+#include "train.h"
 #include "error.h"
 #include "fsutil.h"
 #include "model_watch.h"

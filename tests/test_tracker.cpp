@@ -8,6 +8,7 @@
 #include <random>
 
 #include "classifier.h"
+#include "train.h"
 #include "error.h"
 #include "tracker.h"
 
