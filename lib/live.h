@@ -6,7 +6,7 @@
 // The classifier comes from a ModelWatcher, so a retrained model.bin +
 // labels.bin is picked up without a restart (every track is then named again).
 //
-// JSON lines (headless; one object per line, stable fields, see README.md):
+// JSON lines (headless; one object per line, stable fields, see docs/live.md):
 //   {"event":"appeared"|"label_changed"|"gone", "frame":N, "time":S, "track":ID,
 //    "box":[x,y,w,h], "label":NAME, "distance":D, "known":B [, "previous":NAME]}
 //   {"event":"frame", "frame":N, "time":S, "latency_ms":L, "faces":[{"track",

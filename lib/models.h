@@ -44,7 +44,7 @@ struct ModelFiles {
 // run to fix it (`facepipe models import`).
 ModelFiles find_models(const std::filesystem::path& dir);
 
-// Fills in the checksums (~0.1 s for both files) and, when a provenance file
+// Fills in the checksums (reading both files in full) and, when a provenance file
 // sits beside the recognition model, checks the recorded output checksum.
 // Throws ModelError naming the mismatching file.
 void verify_models(ModelFiles& files);

@@ -58,9 +58,9 @@ struct StageTimes {
 
 // The loaded, read-only models, shared by every thread's analyzer.
 // load() returns at once and reads (and, if not done yet, checksums) the files
-// on background threads (the landmark model alone takes ~0.5 s to
-// deserialize), so that decoding and face detection overlap with it; the
-// accessors wait, and rethrow a ModelError.
+// on background threads, so that decoding and face detection overlap with it
+// (deserializing the landmark model dominates a one-photo predict: see
+// docs/benchmarks.md); the accessors wait, and rethrow a ModelError.
 class LoadedModels {
 public:
     static std::shared_ptr<const LoadedModels> load(const ModelFiles& files);

@@ -1,18 +1,18 @@
 // tracker.h — following faces from frame to frame, and naming them without flicker.
 //
-// Detecting and describing every face in every frame costs ~35 + ~28 ms per
-// face on one core: too slow for real time. FaceTracks instead
+// Detecting and describing every face in every frame is too slow for real time
+// on a CPU (docs/benchmarks.md, live section: the baseline row). FaceTracks instead
 //   - detects every `detect_every` frames (and on the frame after a track is
 //     lost), matching detections to tracks by box overlap (IoU);
-//   - follows each face in between with dlib's correlation tracker (~1-4 ms);
+//   - follows each face in between with dlib's correlation tracker, far cheaper
+//     than a detection;
 //   - describes a track when it appears and again every `describe_every`
 //     frames, and names it from its last `vote_window` descriptors together:
 //     the classifier is asked about their mean. Every descriptor votes with
 //     its whole vector, not just its top name, so one bad chip (a blink, a
 //     turned head) doesn't rename a track, and a face that sits near the
-//     threshold doesn't flicker between its name and unknown. (On the Hamilton
-//     clip, a per-frame majority vote flipped Lin-Manuel Miranda to unknown and
-//     back four times in 4 s; the mean of his descriptors stayed within 0.37.)
+//     threshold doesn't flicker between its name and unknown. (Compare the
+//     label changes of the tracked and baseline runs in docs/benchmarks.md.)
 // A track ends when `max_missed` detections in a row don't find it, or when the
 // tracker loses it and the next detection doesn't find it either.
 //

@@ -24,7 +24,8 @@ struct Box {
 // Squared Euclidean distance between two 128-d descriptors, the one kernel every
 // search uses (exact scans, the gallery index, eval). Eight independent partial
 // sums: a single running sum is a serial chain the compiler may not reorder
-// (no -ffast-math), while eight lanes map onto SIMD registers, ~10x faster. The
+// (no -ffast-math), while eight lanes map onto SIMD registers (the speed-up is
+// in docs/benchmarks.md, among the measurements bench.sh does not repeat). The
 // order of operations is fixed, so every caller gets bit-equal results.
 inline float squared_distance(const float* a, const float* b) {
     constexpr int kLanes = 8;

@@ -1,24 +1,58 @@
 #!/usr/bin/env bash
-# Benchmark facepipe on this machine and print a markdown report on stdout.
+# Benchmark facepipe on this machine and write the report, docs/benchmarks.md:
+# the one place facepipe's measured figures live (README.md and docs/ link to it).
 # Every figure comes with the baseline it is compared against, measured in the
 # same run (these machines are noisy: compare ratios, not seconds, across runs).
 #
-# Usage: scripts/bench.sh [RUNS]      (default 5 runs per latency figure)
+# Usage: scripts/bench.sh [--output FILE] [RUNS]
+#   --output FILE  the report to write (default: docs/benchmarks.md; - = stdout)
+#   RUNS           runs per latency figure (default 5)
+# The report is written to a temporary file beside FILE and renamed over it when
+# the run completes, so a failed or interrupted run leaves the previous report.
+# The previous report's part after the "kept by scripts/bench.sh" marker
+# (measurements this script does not repeat) is carried over unchanged.
+# The report's header says when, where and on which commit it was made, and how
+# long the run took (most of it: the gallery index at 1M rows).
 # Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
-# Sections: encode, train, predict, eval, KNN query time, gallery index, live, peak memory.
-# BENCH_INDEX_ROWS: gallery sizes of the index section (default 10000 100000 1000000).
-# The KNN benchmark (bench/knn.cpp) is built here, in the binary's build folder.
+# Sections: encode, train, predict, eval, exact search against gallery size,
+#   gallery index, train at scale, live, peak memory.
+# Environment: FACEPIPE_BIN (default build/facepipe), FACEPIPE_SHARED_DATA, FACEPIPE_MODELS;
+#   BENCH_INDEX_ROWS  gallery sizes of the index section (default 10000 100000 1000000)
+#   QUERIES, EF_SEARCH  the index section's queries and efSearch values (default 1000
+#                     and 128,256; see scripts/bench_index.sh)
+#   BENCH_TRAIN_ROWS  gallery sizes of the train-at-scale section (default 100000;
+#                     1000000 adds a graph build and a leave-one-out over 200,000 photos)
+# The benchmark programs (bench/) are built here, in the binary's build folder.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 F="${FACEPIPE_BIN:-$REPO/build/facepipe}"
 DATA="${FACEPIPE_SHARED_DATA:-$REPO/../shared/data}"
-RUNS="${1:-5}"
+OUT="$REPO/docs/benchmarks.md"
+RUNS=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --output) [ $# -ge 2 ] || { echo "bench: --output needs a file" >&2; exit 2; }; OUT="$2"; shift ;;
+    --output=*) OUT="${1#--output=}" ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    [0-9]*) RUNS="$1" ;;
+    *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RUNS must be a positive number, not '$RUNS'" >&2; exit 2; }
 [ -x "$F" ] || { echo "bench: $F missing; run scripts/setup.sh" >&2; exit 2; }
 [ -d "$DATA/faces" ] || { echo "bench: $DATA/faces missing" >&2; exit 2; }
+[ "$OUT" = - ] || [ -d "$(dirname "$OUT")" ] || { echo "bench: no folder for $OUT" >&2; exit 2; }
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+OUT_TMP=""
+trap 'rm -rf "$WORK"; [ -z "$OUT_TMP" ] || rm -f "$OUT_TMP"' EXIT
 export FACEPIPE_MODELS="${FACEPIPE_MODELS:-$REPO/build/models}"
+BUILD="$(dirname "$F")"
+# Marks the start of the part of the report this script carries over (keep in sync
+# with docs/benchmarks.md).
+KEPT_MARKER="<!-- kept by scripts/bench.sh:"
 
+log() { echo "bench: $*" >&2; }
 now() { date +%s.%N; }
 # median of numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -26,13 +60,18 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 measure() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
             awk '{printf "%s %.0f\n", $1, $2/1024}' "$WORK/time"; }
 
-echo "# facepipe benchmark"
-echo
-echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
-"$F" --version | sed -n '1,4p' | sed 's/^/    /'
-echo
+# Where and on what the report was made (read before the run: the tree it measured).
+STARTED="$(date -u +%Y-%m-%dT%H:%MZ)"
+MACHINE="$(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ "$COMMIT" != unknown ] && [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  COMMIT="$COMMIT with uncommitted changes"
+fi
 
+# The sections of the report, on stdout.
+sections() {
 # ---- encode: shared faces + 5 augmented copies each, all cores vs one thread ----
+log "encode"
 cp -r "$DATA/faces" "$WORK/dataset"; chmod -R u+w "$WORK/dataset"; rm -f "$WORK/dataset/SOURCES.md"
 ( cd "$WORK" && "$F" augment -q --copies 5 --seed 1 >/dev/null )
 read -r t_all mem_enc < <(cd "$WORK" && measure "$F" encode -q --rebuild --output all.bin)
@@ -56,6 +95,7 @@ echo "Peak memory of encode: ${mem_enc} MB"
 echo
 
 # ---- train ----
+log "train"
 ( cd "$WORK" && "$F" train -q --encodings all.bin > train.txt )
 read -r t_train mem_train < <(cd "$WORK" && measure "$F" train -q --encodings all.bin)
 PEAK+=("| train | $mem_train |")
@@ -65,6 +105,7 @@ echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(grep -E '^per-pers
 echo
 
 # ---- predict: one photo per run, model loading included ----
+log "predict"
 echo "## predict (one photo per process, model loading included; median of $RUNS runs)"
 echo
 echo "| input | wall s | vs 240p | peak MB |"
@@ -87,6 +128,7 @@ PEAK+=("| models show --load | $(awk '{print $2}' "$WORK/times" | sort -n | tail
 echo
 
 # ---- eval: LFW protocol on pairs made from the shared faces, and identification ----
+log "eval"
 ( cd "$WORK" && "$F" eval -q --dataset "$DATA/faces" --make-pairs lfw >/dev/null )
 eval_args=(eval --pairs lfw/pairs.txt --dataset "$DATA/faces" --cache-dir "$WORK/eval-cache")
 read -r t_cold mem_eval < <(cd "$WORK" && measure "$F" "${eval_args[@]}")
@@ -106,31 +148,56 @@ echo
 grep -E "10-fold protocol|Fixed threshold|TAR @ FAR|Closed-set|Recommended for" "$WORK/eval.txt" | sed 's/^ */    /'
 echo
 
-# ---- KNN query time against gallery size (bench/knn.cpp: Classifier::predict itself) ----
-BUILD="$(dirname "$F")"
+# ---- exact search against gallery size (bench/knn.cpp: Classifier::predict itself) ----
+log "exact search against gallery size"
 KNN="$BUILD/facepipe_bench_knn"
-echo "## KNN query time against gallery size (synthetic 128-d descriptors, 10 per person; median of 15 queries)"
+echo "## exact search: query time against gallery size (bench/knn.cpp: Classifier::predict on galleries without an index; random synthetic 128-d descriptors, 10 per person; median of 15 queries)"
 echo
 if [ -f "$BUILD/CMakeCache.txt" ] && cmake --build "$BUILD" --target facepipe_bench_knn >/dev/null 2>"$WORK/err"; then
   /usr/bin/time -f "%M" -o "$WORK/time" "$KNN" 1000 10000 100000 1000000
-  PEAK+=("| KNN benchmark (1M-row gallery) | $(awk '{printf "%.0f", $1/1024}' "$WORK/time") |")
+  PEAK+=("| exact search benchmark (1M-row gallery) | $(awk '{printf "%.0f", $1/1024}' "$WORK/time") |")
+  echo
+  echo "Every query here measures its distance to every gallery row. \`train\` gives galleries of 50,000 rows or more an index instead (next section)."
 else
   echo "not measured: could not build facepipe_bench_knn in $BUILD"
   cat "$WORK/err" >&2
 fi
 echo
 
-# ---- gallery index: scripts/bench_index.sh prints its own section (1M rows: about 30 minutes, mostly the graph build) ----
-echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the HNSW index against exact search)"
+# ---- gallery index: scripts/bench_index.sh prints the table (1M rows: most of the run, mostly the graph build) ----
+log "gallery index (rows: ${BENCH_INDEX_ROWS:-10000 100000 1000000})"
+local queries="${QUERIES:-1000}" ef="${EF_SEARCH:-128,256}"
+echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the HNSW index against exact search in the same run; synthetic galleries of 10 descriptors per person around a centre, people ~0.95 apart, photos of one person ~0.4 apart; $queries queries, 10% of them strangers; one query at a time)"
 echo
 if [ -f "$BUILD/CMakeCache.txt" ]; then
-  BUILD_DIR="$BUILD" "$REPO/scripts/bench_index.sh" ${BENCH_INDEX_ROWS:-10000 100000 1000000} | tail -n +3
+  # shellcheck disable=SC2086  # the rows are a list
+  NO_HEADING=1 QUERIES="$queries" EF_SEARCH="$ef" BUILD_DIR="$BUILD" \
+    "$REPO/scripts/bench_index.sh" ${BENCH_INDEX_ROWS:-10000 100000 1000000}
+  echo
+  echo "Peak RSS is the whole benchmark's (gallery, index and a copy rebuilt from its stored layout)."
 else
   echo "not measured: no CMake build in $BUILD"
 fi
 echo
 
+# ---- train at scale: bench_index --train (built by bench_index.sh above) ----
+log "train at scale (rows: ${BENCH_TRAIN_ROWS:-100000})"
+echo "## train at scale (bench_index --train: the whole train(), index and leave-one-out report; synthetic galleries as above, each person 2 original photos with 4 augmented copies each)"
+echo
+if [ -f "$BUILD/CMakeCache.txt" ] && cmake --build "$BUILD" --target bench_index >/dev/null 2>"$WORK/err"; then
+  echo "| rows | search | train wall (index build) | leave-one-out per-person / knn | threshold | peak RSS MB |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: |"
+  for rows in ${BENCH_TRAIN_ROWS:-100000}; do "$BUILD/bench_index" --train "$rows"; done
+  echo
+  echo "Peak RSS is the process's so far: an exact row's includes the hnsw run before it. Exact search is not run above 200,000 rows: its leave-one-out report scans the whole gallery once per original photo. The knn column mostly measures the automatic k = round(sqrt(rows)) against 10 rows a person, a vote drowned by other people's rows; the default per-person vote is unaffected. Saving the model is not included."
+else
+  echo "not measured: could not build bench_index in $BUILD"
+  cat "$WORK/err" >&2
+fi
+echo
+
 # ---- live: scripts/bench_live.sh prints its own section ----
+log "live"
 echo "## live (\`facepipe live\`, scripts/bench_live.sh)"
 echo
 if [ -x "$REPO/scripts/bench_live.sh" ]; then
@@ -146,3 +213,35 @@ echo
 echo "| command | peak MB |"
 echo "| --- | ---: |"
 printf '%s\n' "${PEAK[@]}"
+}
+
+sections > "$WORK/sections.md"
+
+# The report: header, this run's sections, and the kept part of the previous report.
+{
+  echo "<!-- Generated by scripts/bench.sh: re-run it rather than editing this file. Only the part after the \"kept by scripts/bench.sh\" marker is carried over between runs (edit that part by hand). -->"
+  echo "# Benchmarks"
+  echo
+  echo "Generated by \`scripts/bench.sh\`: started $STARTED, took $((SECONDS / 60)) min; $MACHINE; commit $COMMIT."
+  echo
+  "$F" --version | sed -n '1,4p' | sed 's/^/    /'
+  echo
+  echo "Every figure comes with the baseline it is compared against, measured in the same run. The machines are shared and noisy: compare ratios, not seconds, across runs."
+  echo
+  cat "$WORK/sections.md"
+  if [ "$OUT" != - ] && [ -f "$OUT" ] && grep -qF "$KEPT_MARKER" "$OUT"; then
+    echo
+    sed -n "\\|^$KEPT_MARKER|,\$p" "$OUT"
+  fi
+} > "$WORK/report.md"
+
+if [ "$OUT" = - ]; then
+  cat "$WORK/report.md"
+else
+  OUT_TMP="$(mktemp "$(dirname "$OUT")/.$(basename "$OUT").XXXXXX")"
+  cat "$WORK/report.md" > "$OUT_TMP"
+  chmod 644 "$OUT_TMP"
+  mv -f "$OUT_TMP" "$OUT"
+  OUT_TMP=""
+  log "wrote $OUT"
+fi
