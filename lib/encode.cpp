@@ -39,19 +39,6 @@ std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, c
     return by_path;
 }
 
-// The note of a record that kept one of several faces. It records the face
-// choice, so that a cache made under the other choice is not reused for them.
-std::string multi_face_note(int faces_found, FaceChoice choice) {
-    return std::to_string(faces_found) + " faces, kept the " +
-           (choice == FaceChoice::centre ? "one nearest the centre" : "largest");
-}
-
-// A previous record can stand for this run's: same bytes, and (when the photo
-// has several faces) the same face choice. Single-face records serve either.
-bool reusable(const EncodingRecord& old, const std::string& hash, FaceChoice choice) {
-    return old.content_hash == hash && (old.faces_found <= 1 || old.note == multi_face_note(old.faces_found, choice));
-}
-
 EncodingRecord skeleton(const DatasetImage& img) {
     EncodingRecord r;
     r.person = img.person;
@@ -89,7 +76,10 @@ struct Worker {
         }
         r.box = faces.front().box;
         r.descriptor = faces.front().descriptor;
-        if (r.faces_found > 1) r.note = multi_face_note(r.faces_found, choice);
+        if (r.faces_found > 1) {
+            r.face_choice = choice;
+            r.note = multi_face_note(r.faces_found, choice);
+        }
         return r;
     }
 };
@@ -124,6 +114,10 @@ void tally(EncodeSummary& s, const std::map<std::string, EncodingRecord>& recs) 
 }
 
 }  // namespace
+
+bool reusable(const EncodingRecord& previous, const std::string& content_hash, FaceChoice choice) {
+    return previous.content_hash == content_hash && (previous.faces_found <= 1 || previous.face_choice == choice);
+}
 
 EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const LoadedModels> models,
                              const ProgressCallback& progress) {
