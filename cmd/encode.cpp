@@ -14,7 +14,7 @@ namespace {
 struct EncodeCommand {
     EncodeOptions o;
     bool originals_only = false;
-    std::string shard;
+    std::string shard, format = "table";
     ExitCode run(const Globals& g);
 };
 
@@ -25,7 +25,7 @@ ExitCode EncodeCommand::run(const Globals& g) {
     ProgressBar bar("encode");
     const EncodeSummary s = encode_dataset(o, models, bar.callback());
     for (const auto& p : s.problems) spdlog::warn("{}", p);
-    std::cout << format_summary(s);
+    std::cout << (format == "json" ? format_summary_json(s) : format_summary(s));
     // A shard may own no image of a small dataset: that is not a failure.
     const bool none_usable = s.ok == 0 && (s.images > 0 || o.shard.whole());
     if (none_usable) spdlog::error("{}: no usable face in any image", o.dataset.string());
@@ -61,6 +61,8 @@ void add_encode(CLI::App& app, Globals& g) {
                 }
             },
             "I/N"));
+    c->add_option("-f,--format", cmd->format, "table (for people) or json (stable fields, for scripts)")
+        ->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     add_analyzer_flags(c, o.analyzer);
     run_on_callback(c, g, cmd);
 }

@@ -65,7 +65,20 @@ EncodeSummary encode_dataset(const EncodeOptions& options, std::shared_ptr<const
 //          multi-face record whose choice is unknown is never reused.
 bool reusable(const EncodingRecord& previous, const std::string& content_hash, FaceChoice choice);
 
-// A multi-line human summary: counts, people, time, ms per stage, and problems.
+// The human summary, two lines: counts and people; wall time, images/s and ms
+// per encoded image for each stage. (encode's default `--format table`.)
 std::string format_summary(const EncodeSummary& s);
+
+// The summary as one JSON object (`encode --format json`), indented, ending with
+// a newline. Fields, stable for scripts:
+//   images, encoded, reused, pruned, ok, people, no_face, unreadable,
+//   multi_face          integers, as in EncodeSummary
+//   seconds             wall-clock time of the run
+//   images_per_second   encoded / seconds (0 when seconds is 0)
+//   stage_ms            {load, detect, landmarks, descriptor}: ms summed over threads
+//   ms_per_encoded_image  the same divided by max(1, encoded)
+//   problems            strings "path: cause", as EncodeSummary::problems
+// Bytes of a path that are not UTF-8 become U+FFFD.
+std::string format_summary_json(const EncodeSummary& s);
 
 }  // namespace facepipe
