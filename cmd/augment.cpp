@@ -8,34 +8,44 @@
 #include "progress.h"
 
 namespace facepipe::cmd {
+namespace {
+
+struct AugmentCommand {
+    std::string dataset = "dataset";
+    AugmentOptions o;
+    bool keep_stale = false;
+    ExitCode run(const Globals& g);
+};
+
+ExitCode AugmentCommand::run(const Globals&) {
+    o.prune = !keep_stale;
+    ProgressBar bar("augment");
+    const AugmentSummary s = augment_dataset(dataset, o, bar.callback());
+    for (const auto& w : s.warnings) spdlog::warn("{}", w);
+    for (const auto& e : s.errors) spdlog::error("{}", e);
+    std::cout << s.originals << " originals: " << s.created << " copies created, " << s.kept << " kept, " << s.pruned
+              << " stale removed, " << s.failed << " failed\n";
+    return s.failed > 0 ? kPartial : kOk;
+}
+
+}  // namespace
 
 void add_augment(CLI::App& app, Globals& g) {
     auto* c = app.add_subcommand(
         "augment",
         "write varied copies of each photo into dataset/<person>/augmented/ (deterministic, idempotent)\n"
         "  example: facepipe augment --copies 9 --seed 7");
-    static std::string dataset = "dataset";
-    static AugmentOptions o;
-    static bool keep_stale = false;
-    c->add_option("-d,--dataset", dataset, "dataset folder: one sub-folder of photos per person")
+    auto cmd = std::make_shared<AugmentCommand>();
+    c->add_option("-d,--dataset", cmd->dataset, "dataset folder: one sub-folder of photos per person")
         ->capture_default_str()->envname("FACEPIPE_DATASET");
-    c->add_option("-n,--copies", o.copies, "copies per original photo")->capture_default_str()->check(CLI::Range(0, 100));
-    c->add_option("--seed", o.seed, "random seed: the same seed gives the same copies")->capture_default_str();
+    c->add_option("-n,--copies", cmd->o.copies, "copies per original photo")->capture_default_str()->check(CLI::Range(0, 100));
+    c->add_option("--seed", cmd->o.seed, "random seed: the same seed gives the same copies")->capture_default_str();
     std::string ops_help = "operations to use (default: all):";
     for (const auto& op : augmentation_ops()) ops_help += " " + op;
-    c->add_option("--ops", o.ops, ops_help)->delimiter(',')->check(CLI::IsMember(augmentation_ops()));
-    c->add_flag("--keep-stale", keep_stale, "do not remove copies whose original changed or disappeared");
-    c->add_option("-j,--threads", o.threads, "worker threads (0 = all cores)")->capture_default_str();
-    c->callback([&g] {
-        o.prune = !keep_stale;
-        ProgressBar bar("augment");
-        const AugmentSummary s = augment_dataset(dataset, o, bar.callback());
-        for (const auto& w : s.warnings) spdlog::warn("{}", w);
-        for (const auto& e : s.errors) spdlog::error("{}", e);
-        std::cout << s.originals << " originals: " << s.created << " copies created, " << s.kept << " kept, "
-                  << s.pruned << " stale removed, " << s.failed << " failed\n";
-        if (s.failed > 0) g.exit_code = kPartial;
-    });
+    c->add_option("--ops", cmd->o.ops, ops_help)->delimiter(',')->check(CLI::IsMember(augmentation_ops()));
+    c->add_flag("--keep-stale", cmd->keep_stale, "do not remove copies whose original changed or disappeared");
+    c->add_option("-j,--threads", cmd->o.threads, "worker threads (0 = all cores)")->capture_default_str();
+    run_on_callback(c, g, cmd);
 }
 
 }  // namespace facepipe::cmd

@@ -6,11 +6,37 @@
 #include <sstream>
 
 #include "commands.h"
-#include "error.h"
 #include "live.h"
 #include "options.h"
 
 namespace facepipe::cmd {
+namespace {
+
+struct LiveCommand {
+    int camera = -1;
+    std::string video, model = "model.bin", labels = "labels.bin";
+    int reload_ms = 250;
+    LiveOptions o;
+    ExitCode run(const Globals& g);
+};
+
+ExitCode LiveCommand::run(const Globals& g) {
+    o.source = camera >= 0 ? SourceSpec::from_camera(camera) : SourceSpec::from_video(video);
+    check_live_options(o);  // before the models load: a usage error need not wait for them
+    const auto models = LoadedModels::load(find_models(models_dir(g.models)));
+    const ModelWatcher watcher(model, labels, models->files().model_id(), std::chrono::milliseconds(reload_ms));
+    StopOnSignals signals;
+    const LiveSummary s = run_live(o, models, watcher, std::cout, signals.flag());
+    for (std::istringstream lines(format_live_summary(s)); !lines.eof();) {
+        std::string line;
+        if (std::getline(lines, line) && !line.empty()) spdlog::info("{}", line);
+    }
+    if (s.source_error.empty()) return kOk;
+    spdlog::error("{}: {}", o.source.describe(), s.source_error);
+    return kPartial;
+}
+
+}  // namespace
 
 void add_live(CLI::App& app, Globals& g) {
     auto* c = app.add_subcommand(
@@ -18,18 +44,16 @@ void add_live(CLI::App& app, Globals& g) {
         "recognise faces in real time, in a window or headless (JSON lines)\n"
         "  examples: facepipe live --camera 0\n"
         "            facepipe live --video clip.mp4 --headless --every-frame > events.jsonl");
-    static int camera = -1;
-    static std::string video, model = "model.bin", labels = "labels.bin";
-    static int reload_ms = 250;
-    static LiveOptions o;
+    auto cmd = std::make_shared<LiveCommand>();
+    LiveOptions& o = cmd->o;
     auto* src = c->add_option_group("source", "where frames come from (one of)");
-    src->add_option("--camera", camera, "camera device index (/dev/videoN)")->check(CLI::NonNegativeNumber);
-    src->add_option("--video", video, "video file, or a URL (rtsp://, http://, ...) anything FFmpeg opens");
+    src->add_option("--camera", cmd->camera, "camera device index (/dev/videoN)")->check(CLI::NonNegativeNumber);
+    src->add_option("--video", cmd->video, "video file, or a URL (rtsp://, http://, ...) anything FFmpeg opens");
     src->require_option(1);
-    c->add_option("-m,--model", model, "model file from train (reloaded when replaced)")
+    c->add_option("-m,--model", cmd->model, "model file from train (reloaded when replaced)")
         ->capture_default_str()->envname("FACEPIPE_MODEL");
-    c->add_option("-l,--labels", labels, "labels file from train")->capture_default_str()->envname("FACEPIPE_LABELS");
-    c->add_flag("--headless", [](std::int64_t) { o.window = false; },
+    c->add_option("-l,--labels", cmd->labels, "labels file from train")->capture_default_str()->envname("FACEPIPE_LABELS");
+    c->add_flag("--headless", [&o](std::int64_t) { o.window = false; },
                 "no window: JSON lines on stdout for each track event");
     c->add_flag("--print-frames", o.print_frames, "with --headless, also one JSON line per frame");
     c->add_option("--record", o.record_path, "write the annotated video to this file (.mp4, .avi, .mkv)");
@@ -59,35 +83,10 @@ void add_live(CLI::App& app, Globals& g) {
     c->add_option("-t,--tolerance", o.tracker.tolerance,
                   "distance above which a face is unknown (default: the threshold chosen by train)")
         ->check(CLI::Range(0.05, 1.5));
-    c->add_option("--reload-ms", reload_ms, "how often to check model.bin/labels.bin for a new model (0 = never)")
+    c->add_option("--reload-ms", cmd->reload_ms, "how often to check model.bin/labels.bin for a new model (0 = never)")
         ->capture_default_str()->check(CLI::Range(0, 3600000));
     add_analyzer_flags(c, o.analyzer);
-    c->callback([&g] {
-        o.source = camera >= 0 ? SourceSpec::from_camera(camera) : SourceSpec::from_video(video);
-        std::shared_ptr<const LoadedModels> models;
-        std::unique_ptr<ModelWatcher> watcher;
-        try {
-            if (o.window && !display_available())
-                throw Error("live", "no display available (DISPLAY is not set); use --headless");
-            validate(o.tracker);
-            models = LoadedModels::load(find_models(models_dir(g.models)));
-            watcher = std::make_unique<ModelWatcher>(model, labels, models->files().model_id(),
-                                                     std::chrono::milliseconds(reload_ms));
-        } catch (...) {
-            g.exit_code = kUsage;  // nothing to show without a display or a (matching) model
-            throw;
-        }
-        StopOnSignals signals;
-        const LiveSummary s = run_live(o, models, *watcher, std::cout, signals.flag());
-        for (std::istringstream lines(format_live_summary(s)); !lines.eof();) {
-            std::string line;
-            if (std::getline(lines, line) && !line.empty()) spdlog::info("{}", line);
-        }
-        if (!s.source_error.empty()) {
-            spdlog::error("{}: {}", o.source.describe(), s.source_error);
-            g.exit_code = kPartial;
-        }
-    });
+    run_on_callback(c, g, cmd);
 }
 
 }  // namespace facepipe::cmd

@@ -44,16 +44,16 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
-    } catch (const CLI::ParseError& e) {
+    } catch (const CLI::ParseError& e) {  // the one place an error becomes an exit code (commands.h)
         app.exit(e);
+        return cmd::kUsage;
+    } catch (const UsageError& e) {
+        spdlog::error("{}", e.what());
         return cmd::kUsage;
     } catch (const ModelError& e) {
         spdlog::error("{}", e.what());
         return cmd::kUsage;
-    } catch (const Error& e) {
-        spdlog::error("{}", e.what());
-        return g.exit_code == cmd::kOk ? cmd::kPartial : g.exit_code;
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // Error (bad input data) and anything unforeseen
         spdlog::error("{}", e.what());
         return cmd::kPartial;
     }

@@ -24,38 +24,55 @@ void add_artifact_flags(CLI::App* c, ArtifactPaths& p) {
     c->add_option("-l,--labels", p.labels, "labels file (default: labels.bin beside the manifest)");
 }
 
+struct ManifestMakeCommand {
+    std::string out;
+    ArtifactPaths paths{"", "", ""};
+    ExitCode run(const Globals& g) const;
+};
+
+ExitCode ManifestMakeCommand::run(const Globals&) const {
+    const SyncManifest m = make_manifest(resolve(std::filesystem::path(out).parent_path(), paths));
+    write_file_atomic(out, to_json(m), 0644);
+    std::cout << "wrote " << out << ": training id " << m.training_id.substr(0, 12) << ", " << m.people
+              << " people, " << m.encodings << " encodings\n";
+    return kOk;
+}
+
+struct ManifestCheckCommand {
+    std::string in;
+    ArtifactPaths paths{"", "", ""};
+    ExitCode run(const Globals& g) const;
+};
+
+ExitCode ManifestCheckCommand::run(const Globals&) const {
+    const std::filesystem::path manifest(in);
+    const SyncManifest m = read_manifest(manifest);  // any Error here exits 1: bad data
+    verify_manifest(m, resolve(manifest.parent_path(), paths));
+    std::cout << "ok: training id " << m.training_id.substr(0, 12) << ", " << m.people << " people, "
+              << m.encodings << " encodings, made " << m.created << "\n";
+    return kOk;
+}
+
 }  // namespace
 
-void add_manifest(CLI::App& app, Globals&) {
+void add_manifest(CLI::App& app, Globals& g) {
     auto* c = app.add_subcommand("manifest", "make or check the sync manifest of encodings, model and labels "
                                              "(used by scripts/sync.sh)");
     c->require_subcommand(1);
-    static std::string make_out, check_in;
-    static ArtifactPaths make_paths{"", "", ""}, check_paths{"", "", ""};
 
     auto* make = c->add_subcommand("make", "write a manifest: checksums, training id, people, encodings\n"
                                            "  example: facepipe manifest make staging/manifest.json");
-    make->add_option("MANIFEST", make_out, "manifest file to write")->required();
-    add_artifact_flags(make, make_paths);
-    make->callback([] {
-        const std::filesystem::path out(make_out);
-        const SyncManifest m = make_manifest(resolve(out.parent_path(), make_paths));
-        write_file_atomic(make_out, to_json(m), 0644);
-        std::cout << "wrote " << make_out << ": training id " << m.training_id.substr(0, 12) << ", " << m.people
-                  << " people, " << m.encodings << " encodings\n";
-    });
+    auto mk = std::make_shared<ManifestMakeCommand>();
+    make->add_option("MANIFEST", mk->out, "manifest file to write")->required();
+    add_artifact_flags(make, mk->paths);
+    run_on_callback(make, g, mk);
 
     auto* check = c->add_subcommand("check", "verify files against a manifest (sizes, checksums, contents)\n"
                                              "  example: facepipe manifest check download/manifest.json");
-    check->add_option("MANIFEST", check_in, "manifest file to check against")->required();
-    add_artifact_flags(check, check_paths);
-    check->callback([] {
-        const std::filesystem::path in(check_in);
-        const SyncManifest m = read_manifest(in);  // any Error here exits 1: bad data
-        verify_manifest(m, resolve(in.parent_path(), check_paths));
-        std::cout << "ok: training id " << m.training_id.substr(0, 12) << ", " << m.people << " people, "
-                  << m.encodings << " encodings, made " << m.created << "\n";
-    });
+    auto ck = std::make_shared<ManifestCheckCommand>();
+    check->add_option("MANIFEST", ck->in, "manifest file to check against")->required();
+    add_artifact_flags(check, ck->paths);
+    run_on_callback(check, g, ck);
 }
 
 }  // namespace facepipe::cmd

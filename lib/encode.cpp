@@ -1,5 +1,6 @@
 #include "encode.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,6 +24,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The rates both reports print: per image encoded this run (at least 1, so a run
+// that encoded nothing shows 0), and images encoded per wall-clock second.
+struct PerEncodedImage {
+    double images_per_second, load_ms, detect_ms, landmarks_ms, descriptor_ms;
+};
+
+PerEncodedImage per_encoded_image(const EncodeSummary& s) {
+    const double n = std::max(1, s.encoded);
+    return {s.seconds > 0 ? s.encoded / s.seconds : 0.0, s.load_ms / n, s.times.detect_ms / n,
+            s.times.landmarks_ms / n, s.times.descriptor_ms / n};
+}
+
 // The records of the previous run, or none; refuses to mix models or drop a file it can't read.
 std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, const std::string& model_id) {
     std::map<std::string, EncodingRecord> by_path;
@@ -37,19 +50,6 @@ std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, c
     }
     for (auto& r : old.records) by_path.emplace(r.path, std::move(r));
     return by_path;
-}
-
-// The note of a record that kept one of several faces. It records the face
-// choice, so that a cache made under the other choice is not reused for them.
-std::string multi_face_note(int faces_found, FaceChoice choice) {
-    return std::to_string(faces_found) + " faces, kept the " +
-           (choice == FaceChoice::centre ? "one nearest the centre" : "largest");
-}
-
-// A previous record can stand for this run's: same bytes, and (when the photo
-// has several faces) the same face choice. Single-face records serve either.
-bool reusable(const EncodingRecord& old, const std::string& hash, FaceChoice choice) {
-    return old.content_hash == hash && (old.faces_found <= 1 || old.note == multi_face_note(old.faces_found, choice));
 }
 
 EncodingRecord skeleton(const DatasetImage& img) {
@@ -89,7 +89,10 @@ struct Worker {
         }
         r.box = faces.front().box;
         r.descriptor = faces.front().descriptor;
-        if (r.faces_found > 1) r.note = multi_face_note(r.faces_found, choice);
+        if (r.faces_found > 1) {
+            r.face_choice = choice;
+            r.note = multi_face_note(r.faces_found, choice);
+        }
         return r;
     }
 };
@@ -124,6 +127,10 @@ void tally(EncodeSummary& s, const std::map<std::string, EncodingRecord>& recs) 
 }
 
 }  // namespace
+
+bool reusable(const EncodingRecord& previous, const std::string& content_hash, FaceChoice choice) {
+    return previous.content_hash == content_hash && (previous.faces_found <= 1 || previous.face_choice == choice);
+}
 
 EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const LoadedModels> models,
                              const ProgressCallback& progress) {
@@ -240,14 +247,41 @@ std::string format_summary(const EncodeSummary& s) {
         << " pruned): " << s.ok << " faces of " << s.people << " people; " << s.no_face << " without a face, "
         << s.unreadable << " unreadable, " << s.multi_face << " with several faces\n";
     char line[256];
-    const double n = std::max(1, s.encoded);
+    const PerEncodedImage per = per_encoded_image(s);
     std::snprintf(line, sizeof line,
                   "%.1f s, %.1f images/s encoded; ms per encoded image: load %.1f, detect %.1f, landmarks %.1f, "
                   "descriptor %.1f\n",
-                  s.seconds, s.seconds > 0 ? s.encoded / s.seconds : 0.0, s.load_ms / n, s.times.detect_ms / n,
-                  s.times.landmarks_ms / n, s.times.descriptor_ms / n);
+                  s.seconds, per.images_per_second, per.load_ms, per.detect_ms, per.landmarks_ms, per.descriptor_ms);
     out << line;
     return out.str();
+}
+
+std::string format_summary_json(const EncodeSummary& s) {
+    const PerEncodedImage per = per_encoded_image(s);
+    const nlohmann::json j = {
+        {"images", s.images},
+        {"encoded", s.encoded},
+        {"reused", s.reused},
+        {"pruned", s.pruned},
+        {"ok", s.ok},
+        {"people", s.people},
+        {"no_face", s.no_face},
+        {"unreadable", s.unreadable},
+        {"multi_face", s.multi_face},
+        {"seconds", s.seconds},
+        {"images_per_second", per.images_per_second},
+        {"stage_ms", {{"load", s.load_ms},
+                      {"detect", s.times.detect_ms},
+                      {"landmarks", s.times.landmarks_ms},
+                      {"descriptor", s.times.descriptor_ms}}},
+        {"ms_per_encoded_image", {{"load", per.load_ms},
+                                  {"detect", per.detect_ms},
+                                  {"landmarks", per.landmarks_ms},
+                                  {"descriptor", per.descriptor_ms}}},
+        {"problems", s.problems},
+    };
+    // Paths are bytes, not necessarily UTF-8: replace what JSON cannot carry rather than fail.
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace facepipe

@@ -3,10 +3,11 @@
 // For each image under dataset/<person>/ (originals and augmented/ copies) the
 // shared FaceAnalyzer finds the faces, keeps the largest (or, with
 // analyzer.choice = centre, the one nearest the centre), and stores its
-// descriptor in encodings.bin. A record that kept one of several faces says
-// which rule chose it in its note ("3 faces, kept the largest"); a run with the
-// other rule re-encodes such records instead of reusing them. Work is keyed by the file's SHA-256: unchanged
-// files are not recomputed and deleted files are pruned. Each finished image is
+// descriptor in encodings.bin. A record that kept one of several faces records
+// which rule chose it (EncodingRecord::face_choice); a run with the other rule
+// re-encodes such records instead of reusing them (see reusable()). Work is
+// keyed by the file's SHA-256: unchanged files are not recomputed and deleted
+// files are pruned. Each finished image is
 // appended to encodings.bin.journal at once, and the next run recovers it, so a
 // crash or kill loses none of the work done; encodings.bin itself is only ever
 // replaced atomically.
@@ -57,7 +58,27 @@ struct EncodeSummary {
 EncodeSummary encode_dataset(const EncodeOptions& options, std::shared_ptr<const LoadedModels> models,
                              const ProgressCallback& progress = {});
 
-// A multi-line human summary: counts, people, time, ms per stage, and problems.
+// Whether `previous` (a record of an earlier run) can stand for this run's
+// encoding of the same path, whose bytes hash to content_hash, under `choice`:
+// ensures: true iff the bytes are the same and, when the photo has several
+//          faces (faces_found > 1), previous.face_choice == choice. A
+//          multi-face record whose choice is unknown is never reused.
+bool reusable(const EncodingRecord& previous, const std::string& content_hash, FaceChoice choice);
+
+// The human summary, two lines: counts and people; wall time, images/s and ms
+// per encoded image for each stage. (encode's default `--format table`.)
 std::string format_summary(const EncodeSummary& s);
+
+// The summary as one JSON object (`encode --format json`), indented, ending with
+// a newline. Fields, stable for scripts:
+//   images, encoded, reused, pruned, ok, people, no_face, unreadable,
+//   multi_face          integers, as in EncodeSummary
+//   seconds             wall-clock time of the run
+//   images_per_second   encoded / seconds (0 when seconds is 0)
+//   stage_ms            {load, detect, landmarks, descriptor}: ms summed over threads
+//   ms_per_encoded_image  the same divided by max(1, encoded)
+//   problems            strings "path: cause", as EncodeSummary::problems
+// Bytes of a path that are not UTF-8 become U+FFFD.
+std::string format_summary_json(const EncodeSummary& s);
 
 }  // namespace facepipe

@@ -75,7 +75,17 @@ std::string check_values(const EncodingRecord& r) {
         if (r.faces_found < 1) return "status ok but no face found";
         if (r.box.area() <= 0) return "status ok but the box is empty";
     }
+    if (r.face_choice && r.faces_found < 2) return "face_choice is set but fewer than 2 faces were found";
     return "";
+}
+
+// The choice a multi-face record's note names, exactly as multi_face_note writes
+// it for this record's faces_found; none for any other text.
+std::optional<FaceChoice> choice_in_note(const std::string& note, int faces_found) {
+    if (faces_found < 2) return std::nullopt;
+    for (FaceChoice c : {FaceChoice::largest, FaceChoice::centre})
+        if (note == multi_face_note(faces_found, c)) return c;
+    return std::nullopt;
 }
 
 void write_record(PayloadWriter& w, const EncodingRecord& r) {
@@ -85,7 +95,7 @@ void write_record(PayloadWriter& w, const EncodingRecord& r) {
     w.str(r.content_hash);
     w.str(r.augmentation);
     w.u8(static_cast<std::uint8_t>(r.status));
-    w.str(r.note);
+    w.str(r.face_choice ? multi_face_note(r.faces_found, *r.face_choice) : r.note);  // v1: the choice is the note
     w.i32(r.faces_found);
     w.i32(r.box.x);
     w.i32(r.box.y);
@@ -109,6 +119,7 @@ EncodingRecord read_record(PayloadReader& in) {
     r.box.width = in.i32();
     r.box.height = in.i32();
     in.floats(r.descriptor.data(), r.descriptor.size());
+    r.face_choice = choice_in_note(r.note, r.faces_found);
     return r;
 }
 
@@ -121,6 +132,11 @@ const char* to_string(EncodeStatus s) {
         case EncodeStatus::unreadable: return "unreadable";
     }
     return "invalid";
+}
+
+std::string multi_face_note(int faces_found, FaceChoice choice) {
+    return std::to_string(faces_found) + " faces, kept the " +
+           (choice == FaceChoice::centre ? "one nearest the centre" : "largest");
 }
 
 std::string validate_record(const EncodingRecord& r) {

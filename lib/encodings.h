@@ -3,8 +3,22 @@
 // images whose content_hash it has already seen).
 //
 // Stored in a container (container.h) with magic "FPENCODE", format version 1.
+// Payload (PayloadWriter items): str model_id | count N | N records, each
+//     str person | str path | str source | str content_hash | str augmentation |
+//     u8 status | str note | i32 faces_found | i32 box x, y, width, height |
+//     128 f32 descriptor
+//
+// Version 1 has no field for face_choice: it travels in the note. The writer
+// stores a record with a face_choice with multi_face_note(faces_found,
+// face_choice) as its note (whatever the record's note says). The reader sets
+// face_choice on a record with faces_found > 1 whose note is exactly that text
+// for one choice, and leaves it empty otherwise: such a record (an older or
+// foreign note) is still valid, and is written back byte for byte, but since
+// nobody can tell which face it holds, encode never reuses it (encode.h).
+// This file is the only place that knows the note carries the choice.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +34,11 @@ enum class EncodeStatus : std::uint8_t { ok = 0, no_face = 1, unreadable = 2 };
 // "ok", "no_face", "unreadable".
 const char* to_string(EncodeStatus s);
 
+// The note version 1 stores for a record that kept one of faces_found (> 1)
+// faces by `choice`: "3 faces, kept the largest", "2 faces, kept the one
+// nearest the centre".
+std::string multi_face_note(int faces_found, FaceChoice choice);
+
 struct EncodingRecord {
     std::string person;        // dataset folder name
     std::string path;          // relative to the dataset root, '/'-separated, e.g. "obama/augmented/obama.jpg~1a2b3c4d~02-rotate.jpg"
@@ -27,8 +46,12 @@ struct EncodingRecord {
     std::string content_hash;  // sha256 hex of the image file's bytes (incremental encode key); "" if unreadable
     std::string augmentation;  // "" for an original, else the op name, e.g. "rotate"
     EncodeStatus status = EncodeStatus::ok;
-    std::string note;          // why it was skipped, or e.g. "3 faces, kept the largest"
+    std::string note;          // for people: why it was skipped, or e.g. "3 faces, kept the largest"
     int faces_found = 0;
+    // Which rule chose the face kept of a photo with several (faces_found > 1):
+    // the box and descriptor are that face's. Empty for fewer faces, and for a
+    // multi-face record whose note (read from a file) does not name the rule.
+    std::optional<FaceChoice> face_choice;
     Box box;                   // valid when status == ok
     Descriptor descriptor{};   // valid when status == ok
 
@@ -46,7 +69,8 @@ struct EncodingsFile {
 //   no "." or ".." or empty component); an original (augmentation "") has
 //   source == path; content_hash "" or 64 lower-case hex digits; status in range;
 //   faces_found >= 0; box x, y, width, height >= 0; descriptor values finite;
-//   and when status == ok: faces_found >= 1 and a non-empty box.
+//   and when status == ok: faces_found >= 1 and a non-empty box; face_choice
+//   set only when faces_found > 1.
 // ensures: "" when valid, else a short reason naming the field.
 std::string validate_record(const EncodingRecord& r);
 

@@ -152,7 +152,7 @@ void retrain(const EnrollOptions& o, std::shared_ptr<const LoadedModels> models,
 std::string enroll_name(std::string_view name) {
     std::string why;
     auto nfc = normalise_person_name(name, &why);
-    if (!nfc) throw Error("person name '" + std::string(name) + "'", why);
+    if (!nfc) throw UsageError("person name '" + std::string(name) + "'", why);
     return *nfc;
 }
 

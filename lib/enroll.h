@@ -53,7 +53,7 @@ struct EnrollReport {
 
 // enroll_name(name)
 //   ensures: normalise_person_name(name) (dataset.h): the NFC form of a safe name.
-//   throws:  Error("person name '<name>'", <why>) for an unsafe one, e.g.
+//   throws:  UsageError("person name '<name>'", <why>) for an unsafe one, e.g.
 //            "contains a path separator", "starts with '.' (hidden)".
 std::string enroll_name(std::string_view name);
 
@@ -72,7 +72,8 @@ std::string enroll_name(std::string_view name);
 //             runs augment_dataset, encode_dataset and train on the whole dataset
 //             and saves the model (model_file.h save_model), so the model always
 //             matches the dataset when it returns.
-//   throws:   Error for a bad name, a lock, dataset or artifact that cannot be
+//   throws:   UsageError for a bad name (enroll_name), before anything else;
+//             Error for a lock, dataset or artifact that cannot be
 //             used (e.g. a corrupt encodings.bin), or no usable encodings;
 //             ModelError when the face models are missing or corrupt.
 EnrollReport enroll(std::string_view name, const std::vector<std::filesystem::path>& photos,

@@ -1,8 +1,12 @@
-// error.h — the one exception type facepipe's library throws for bad input.
+// error.h — the exception types facepipe's library throws.
 //
 // Contract: what() is a single printable line, "<subject>: <cause>", where
 // subject is the file (or flag, or record) at fault. The binary prints it as is and moves on to
 // the next item of a batch, so the message must stand alone.
+//
+// The type says what kind of failure it is, and so the exit code of the binary
+// (mapped in one place, cmd/main.cpp): ModelError and UsageError exit 2, any other
+// Error (bad input data) exits 1. The thrower decides, where it knows why.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -30,6 +34,14 @@ private:
 // A model file is missing, unreadable or incompatible: nothing can be computed.
 // The binary exits with 2 (not 1, which means "some inputs were bad").
 class ModelError : public Error {
+public:
+    using Error::Error;
+};
+
+// The request itself cannot be carried out as asked: a flag or argument that is
+// refused (e.g. an unsafe person name), or an environment the command needs and
+// lacks (a window without a display). Nothing was done. The binary exits with 2.
+class UsageError : public Error {
 public:
     using Error::Error;
 };

@@ -548,7 +548,7 @@ EncodingsFile encode_cached(const fs::path& root, const fs::path& cache, bool in
 }
 
 EvalReport run_eval(const EvalOptions& o, std::shared_ptr<const LoadedModels> models, const ProgressCallback& progress) {
-    if (o.pairs.empty() && o.dataset.empty()) throw Error("eval", "nothing to evaluate: give --pairs and/or --dataset");
+    if (o.pairs.empty() && o.dataset.empty()) throw UsageError("eval", "nothing to evaluate: give --pairs and/or --dataset");
     EvalReport r;
     r.face_choice = to_string(o.analyzer.choice);
     if (!o.pairs.empty()) {

@@ -197,11 +197,15 @@ private:
 
 }  // namespace
 
-LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> models, const ModelWatcher& watcher,
-                     std::ostream& events, const std::atomic<bool>& stop) {
+void check_live_options(const LiveOptions& o) {
     validate(o.tracker);
     if (o.window && !display_available())
-        throw Error("live", "no display available (DISPLAY is not set); use --headless");
+        throw UsageError("live", "no display available (DISPLAY is not set); use --headless");
+}
+
+LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> models, const ModelWatcher& watcher,
+                     std::ostream& events, const std::atomic<bool>& stop) {
+    check_live_options(o);
     models->wait();  // the first frame should not pay for loading the models
     Session session(o, events);
     session.open_window();

@@ -61,11 +61,17 @@ struct LiveSummary {
 // A display is available to open a window on (X11 or Wayland).
 bool display_available();
 
+// Throws UsageError when `options` cannot run here: a tracker option out of
+// range (tracker.h validate), or a window without a display. run_live checks
+// this first; `facepipe live` also does before it loads the models.
+void check_live_options(const LiveOptions& options);
+
 // Runs until the source ends, max_frames, the user quits the window, or
 // `stop` becomes true (a signal handler sets it), naming faces with
 // models.current() (checked every frame). Events (headless) go to `events`.
-// Throws Error before the first frame when the source or the window cannot be
-// set up ("no display" included).
+// Throws before the first frame when the options cannot run here
+// (check_live_options: UsageError), or Error when the source or the window
+// cannot be set up.
 LiveSummary run_live(const LiveOptions& options, std::shared_ptr<const LoadedModels> models,
                      const ModelWatcher& model, std::ostream& events, const std::atomic<bool>& stop);
 

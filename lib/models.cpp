@@ -68,8 +68,13 @@ ModelFiles find_models(const fs::path& dir) {
     return m;
 }
 
-void verify_models(ModelFiles& m) {    m.recognition_sha256 = sha256_file(m.recognition.string());
-    m.landmarks_sha256 = sha256_file(m.landmarks.string());
+void verify_models(ModelFiles& m) {
+    try {
+        m.recognition_sha256 = sha256_file(m.recognition.string());
+        m.landmarks_sha256 = sha256_file(m.landmarks.string());
+    } catch (const Error& e) {
+        throw ModelError(e.subject(), e.cause());  // a model that cannot be read: nothing can be computed
+    }
     m.origin = verify_provenance(m.recognition, m.recognition_sha256);
 }
 

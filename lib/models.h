@@ -46,7 +46,7 @@ ModelFiles find_models(const std::filesystem::path& dir);
 
 // Fills in the checksums (reading both files in full) and, when a provenance file
 // sits beside the recognition model, checks the recorded output checksum.
-// Throws ModelError naming the mismatching file.
+// Throws ModelError naming the unreadable or mismatching file.
 void verify_models(ModelFiles& files);
 
 // find_models + verify_models.

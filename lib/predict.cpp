@@ -52,7 +52,12 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
 Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
                      PredictOptions options, const std::string& model_path)
     : classifier_(std::move(classifier)), options_(std::move(options)), analyzer_(models, options_.analyzer) {
-    require_same_model(model_path, classifier_->model_id(), models->files().model_id());
+    const std::string loaded = models->files().model_id();
+    try {
+        require_same_model(model_path, classifier_->model_id(), loaded);
+    } catch (const Error& e) {
+        throw ModelError(e.subject(), e.cause());  // nothing can be labelled with this model
+    }
     if (!options_.annotate_dir.empty()) fs::create_directories(options_.annotate_dir);
 }
 

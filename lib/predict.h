@@ -43,8 +43,8 @@ struct ImageLabels {
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::istream& in,
                                        std::vector<ImageLabels>* missing);
 
-// Refuses (throws Error) when the classifier was trained on descriptors from
-// other models than those loaded.
+// Refuses (throws ModelError) when the classifier was trained on descriptors
+// from other models than those loaded.
 class Predictor {
 public:
     Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,

@@ -23,12 +23,8 @@
 
 namespace facepipe {
 
-// Which face of a photo with several comes first from analyze(), and so which
-// one a caller keeping one face (max_faces = 1) gets.
-//   largest: the largest box (encode's default: the subject is usually nearest).
-//   centre:  the box whose centre is nearest the image centre (LFW's convention:
-//            its photos are cropped around the subject); ties go to the larger.
-enum class FaceChoice : std::uint8_t { largest = 0, centre = 1 };
+// FaceChoice (types.h) is which face of a photo with several comes first from
+// analyze(), and so which one a caller keeping one face (max_faces = 1) gets.
 
 // "largest" / "centre" (the CLI spelling).
 const char* to_string(FaceChoice c);

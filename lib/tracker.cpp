@@ -14,13 +14,13 @@
 namespace facepipe {
 
 void validate(const TrackerOptions& o) {
-    if (o.detect_every < 1) throw Error("--detect-every", "must be at least 1");
-    if (o.describe_every < 1) throw Error("--describe-every", "must be at least 1");
-    if (o.vote_window < 1) throw Error("--vote-window", "must be at least 1");
-    if (!(o.match_iou > 0 && o.match_iou < 1)) throw Error("--match-iou", "must be between 0 and 1");
-    if (o.max_missed < 1) throw Error("--max-missed", "must be at least 1");
-    if (!(o.min_confidence >= 0)) throw Error("--min-confidence", "must be 0 or more");
-    if (o.track_side < 64) throw Error("--track-side", "must be at least 64 pixels");
+    if (o.detect_every < 1) throw UsageError("--detect-every", "must be at least 1");
+    if (o.describe_every < 1) throw UsageError("--describe-every", "must be at least 1");
+    if (o.vote_window < 1) throw UsageError("--vote-window", "must be at least 1");
+    if (!(o.match_iou > 0 && o.match_iou < 1)) throw UsageError("--match-iou", "must be between 0 and 1");
+    if (o.max_missed < 1) throw UsageError("--max-missed", "must be at least 1");
+    if (!(o.min_confidence >= 0)) throw UsageError("--min-confidence", "must be 0 or more");
+    if (o.track_side < 64) throw UsageError("--track-side", "must be at least 64 pixels");
 }
 
 const char* to_string(TrackEvent::Kind k) {

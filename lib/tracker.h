@@ -44,7 +44,7 @@ struct TrackerOptions {
     float tolerance = -1.f;       // > 0 overrides the model's unknown threshold (as predict's)
 };
 
-// Throws Error("--<flag>", ...) naming the bad option.
+// Throws UsageError("--<flag>", ...) (error.h) naming the bad option.
 void validate(const TrackerOptions& o);
 
 // The two things the tracker needs from the recogniser; FaceAnalyzer has both.

@@ -21,6 +21,13 @@ struct Box {
     }
 };
 
+// Which face of a photo with several a caller keeping one gets (FaceAnalyzer,
+// recognizer.h); encodings.bin records it for the photos it applied to.
+//   largest: the largest box (encode's default: the subject is usually nearest).
+//   centre:  the box whose centre is nearest the image centre (LFW's convention:
+//            its photos are cropped around the subject); ties go to the larger.
+enum class FaceChoice : std::uint8_t { largest = 0, centre = 1 };
+
 // Squared Euclidean distance between two 128-d descriptors, the one kernel every
 // search uses (exact scans, the gallery index, eval). Eight independent partial
 // sums: a single running sum is a serial chain the compiler may not reorder

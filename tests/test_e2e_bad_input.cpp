@@ -224,7 +224,7 @@ const UnsafeDatasetRun& unsafe_dataset_run(const Trained& t) {
         for (const std::string person : {".hidden", "bad\\name", "ctl\x01name", "evil\nname"})
             fs::copy(obama, ds / person / "a.jpg");
         spit(ds / "nophoto" / "a.jpg", "not a photo at all\n");
-        u.encode = run_facepipe_m({"encode", "-d", "dataset", "-o", "encodings.bin"}, u.dir->path());
+        u.encode = run_facepipe_m({"encode", "-d", "dataset", "-o", "encodings.bin", "--format", "json"}, u.dir->path());
         return u;
     }();
     return u;
@@ -237,8 +237,10 @@ TEST_CASE("e2e: encode skips unsafe and unusable dataset entries and encodes the
     INFO("stdout: ", r.out, "\nstderr: ", r.err);
     CHECK((r.exit_code == 0 || r.exit_code == 1));
     // The good people are encoded; the bad entries are not counted as people.
-    CHECK(r.out.find("2 faces of 2 people") != std::string::npos);
-    CHECK(r.out.find("1 unreadable") != std::string::npos);
+    const auto summary = nlohmann::json::parse(r.out);
+    CHECK(summary["ok"] == 2);
+    CHECK(summary["people"] == 2);
+    CHECK(summary["unreadable"] == 1);
     CHECK(fs::is_regular_file(u.dir->path() / "encodings.bin"));
     CHECK(r.err.find(".hidden") == std::string::npos);  // ignored silently
     CHECK(lines_with(r.err, "bad\\name: unsafe person folder name").size() == 1);

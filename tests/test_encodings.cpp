@@ -39,6 +39,7 @@ EncodingsFile sample() {
     aug.source = "obama/obama.jpg";
     aug.augmentation = "rotate";
     aug.faces_found = 3;
+    aug.face_choice = FaceChoice::largest;
     aug.note = "3 faces, kept the largest";
     f.records.push_back(aug);
     EncodingRecord none = original("biden", "blurry.png", 0.f);
@@ -59,14 +60,16 @@ EncodingsFile sample() {
 bool same(const EncodingRecord& a, const EncodingRecord& b) {
     return a.person == b.person && a.path == b.path && a.source == b.source && a.content_hash == b.content_hash &&
            a.augmentation == b.augmentation && a.status == b.status && a.note == b.note &&
-           a.faces_found == b.faces_found && a.box == b.box && a.descriptor == b.descriptor;
+           a.faces_found == b.faces_found && a.face_choice == b.face_choice && a.box == b.box &&
+           a.descriptor == b.descriptor;
 }
 
 // Writes records in the v1 layout without write_encodings' checks, as a hostile
-// or buggy writer would.
-void write_raw(const std::string& path, const std::vector<EncodingRecord>& records) {
+// or buggy writer would. The note is written as given: face_choice is ignored.
+void write_raw(const std::string& path, const std::vector<EncodingRecord>& records,
+               const std::string& model_id = "model") {
     PayloadWriter w;
-    w.str("model");
+    w.str(model_id);
     w.count(records.size());
     for (const auto& r : records) {
         w.str(r.person);
@@ -107,6 +110,48 @@ TEST_CASE("encodings round-trip every field") {
     CHECK(read_encodings(p).records.empty());
 }
 
+TEST_CASE("a multi-face record's face choice is read from, and written as, its v1 note") {
+    test::TempDir dir;
+    const auto raw = (dir / "raw.bin").string(), rewritten = (dir / "rewritten.bin").string();
+    auto multi = [](const std::string& file, int faces, const std::string& note) {
+        EncodingRecord r = original("duo", file, 0.3f);
+        r.faces_found = faces;
+        r.note = note;
+        return r;
+    };
+    const std::vector<EncodingRecord> records = {
+        multi("centre.jpg", 2, "2 faces, kept the one nearest the centre"),
+        multi("largest.jpg", 12, "12 faces, kept the largest"),
+        multi("miscounted.jpg", 2, "3 faces, kept the largest"),  // not this record's text: unknown
+        multi("older.jpg", 2, "2 faces"),                          // an older or foreign note: unknown
+        multi("single.jpg", 1, "1 faces, kept the largest"),       // one face: no choice was made
+    };
+    write_raw(raw, records);
+    const EncodingsFile f = read_encodings(raw);
+    REQUIRE(f.records.size() == records.size());
+    CHECK(f.records[0].face_choice == FaceChoice::centre);
+    CHECK(f.records[1].face_choice == FaceChoice::largest);
+    CHECK_FALSE(f.records[2].face_choice.has_value());
+    CHECK_FALSE(f.records[3].face_choice.has_value());
+    CHECK_FALSE(f.records[4].face_choice.has_value());
+    for (std::size_t i = 0; i < records.size(); ++i) CHECK(f.records[i].note == records[i].note);
+
+    // Read and written back, every record keeps its bytes, unknown notes included.
+    write_encodings(rewritten, f);
+    CHECK(test::slurp_file(rewritten) == test::slurp_file(raw));
+
+    // The writer derives the note from face_choice, whatever the note says.
+    EncodingRecord chosen = multi("chosen.jpg", 3, "stale text");
+    chosen.face_choice = FaceChoice::centre;
+    write_encodings(rewritten, EncodingsFile{"model", {chosen}});
+    chosen.note = multi_face_note(3, FaceChoice::centre);
+    write_raw(raw, {chosen});
+    CHECK(test::slurp_file(rewritten) == test::slurp_file(raw));
+    const EncodingRecord back = read_encodings(rewritten).records.at(0);
+    CHECK(back.note == "3 faces, kept the one nearest the centre");
+    CHECK(back.face_choice == FaceChoice::centre);
+}
+
 TEST_CASE("validate_record enforces the documented rules") {
     const EncodingRecord good = original("obama", "a.jpg", 0.f);
     CHECK(validate_record(good) == "");
@@ -129,6 +174,8 @@ TEST_CASE("validate_record enforces the documented rules") {
     CHECK(broken([](auto& r) { r.descriptor[0] = std::numeric_limits<float>::infinity(); }) ==
           "descriptor has a non-finite value");
     CHECK(broken([](auto& r) { r.person = std::string(5000, 'a'); }) == "person is too long");
+    CHECK(broken([](auto& r) { r.face_choice = FaceChoice::largest; }) ==
+          "face_choice is set but fewer than 2 faces were found");
 }
 
 TEST_CASE("write_encodings refuses invalid records, naming them") {
