@@ -76,11 +76,11 @@ cp -r "$DATA/faces" "$WORK/dataset"; chmod -R u+w "$WORK/dataset"; rm -f "$WORK/
 ( cd "$WORK" && "$F" augment -q --copies 5 --seed 1 >/dev/null )
 read -r t_all mem_enc < <(cd "$WORK" && measure "$F" encode -q --rebuild --output all.bin)
 PEAK=("| encode (all cores, $(find "$WORK/dataset" -type f | wc -l) images) | $mem_enc |")
-( cd "$WORK" && "$F" encode -q --output all.bin ) > "$WORK/noop.txt"
+( cd "$WORK" && "$F" encode -q --output all.bin ) > /dev/null  # warms the file cache for the no-op timing
 read -r t_noop _ < <(cd "$WORK" && measure "$F" encode -q --output all.bin)
 read -r t_one _ < <(cd "$WORK" && measure "$F" encode -q --rebuild --threads 1 --output one.bin)
-summary="$(cd "$WORK" && "$F" encode -q --rebuild --output stages.bin)"
-images=$(echo "$summary" | awk 'NR==1{print $1}')
+( cd "$WORK" && "$F" encode -q --rebuild --output stages.bin --format json ) > "$WORK/encode.json"
+images=$(jq -r .images "$WORK/encode.json")
 echo "## encode ($images images: ../shared/data/faces/ with 5 augmented copies each)"
 echo
 echo "| run | wall s | images/s | vs --threads 1 |"
@@ -90,18 +90,18 @@ awk -v n="$images" -v a="$t_all" -v o="$t_one" -v z="$t_noop" 'BEGIN {
   printf "| --threads 1 | %.1f | %.1f | 1.00x |\n", o, n/o
   printf "| no-op re-run (nothing changed) | %.2f | - | - |\n", z }'
 echo
-echo "Per stage, all cores (summed over threads): $(echo "$summary" | sed -n 2p | sed 's/^.*ms per encoded image: //')"
+echo "Per stage, all cores (summed over threads), ms per encoded image: $(jq -r '.ms_per_encoded_image | "load \(.load) detect \(.detect) landmarks \(.landmarks) descriptor \(.descriptor)"' "$WORK/encode.json" | awk '{printf "%s %.1f, %s %.1f, %s %.1f, %s %.1f", $1, $2, $3, $4, $5, $6, $7, $8}')"
 echo "Peak memory of encode: ${mem_enc} MB"
 echo
 
 # ---- train ----
 log "train"
-( cd "$WORK" && "$F" train -q --encodings all.bin > train.txt )
+( cd "$WORK" && "$F" train -q --encodings all.bin --format json > train.json )
 read -r t_train mem_train < <(cd "$WORK" && measure "$F" train -q --encodings all.bin)
 PEAK+=("| train | $mem_train |")
 echo "## train"
 echo
-echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(grep -E '^per-person' "$WORK/train.txt" | awk '{print $NF" ("$4" of "$3" originals)"}')"
+echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(jq -r '.leave_one_out.per_person | "\(.accuracy) \(.correct) \(.evaluated)"' "$WORK/train.json" | awk '{printf "%.1f%% (%d of %d originals)", 100 * $1, $2, $3}')"
 echo
 
 # ---- predict: one photo per run, model loading included ----
@@ -134,7 +134,7 @@ eval_args=(eval --pairs lfw/pairs.txt --dataset "$DATA/faces" --cache-dir "$WORK
 read -r t_cold mem_eval < <(cd "$WORK" && measure "$F" "${eval_args[@]}")
 read -r t_warm _ < <(cd "$WORK" && measure "$F" "${eval_args[@]}")
 PEAK+=("| eval (both protocols, cold cache) | $mem_eval |")
-(cd "$WORK" && "$F" -q "${eval_args[@]}") > "$WORK/eval.txt"
+(cd "$WORK" && "$F" -q "${eval_args[@]}" --format json) > "$WORK/eval.json"
 echo "## eval (../shared/data/faces/: 10-fold pairs from \`eval --make-pairs\`, and identification)"
 echo
 echo "| run | wall s | vs cached |"
@@ -145,7 +145,19 @@ awk -v c="$t_cold" -v w="$t_warm" 'BEGIN {
 echo
 echo "Accuracy it reports:"
 echo
-grep -E "10-fold protocol|Fixed threshold|TAR @ FAR|Closed-set|Recommended for" "$WORK/eval.txt" | sed 's/^ */    /'
+# Read from eval's JSON (docs/eval.md), one figure per line.
+jq -r '.verification as $v | .identification as $i |
+  "fold \($v.accuracy_mean) \($v.accuracy_std) \($v.folds)",
+  "fixed \($v.fixed_threshold.threshold) \($v.fixed_threshold.accuracy) \($v.fixed_threshold.correct) \($v.fixed_threshold.pairs) \($v.fixed_threshold.tar) \($v.fixed_threshold.far)",
+  ($v.roc[] | "roc \(.target_far) \(.tar) \(.threshold) \(.far) \(.impostor_pairs) \(.enough_impostors)"),
+  "closed \($i.closed_set.accuracy) \($i.closed_set.correct) \($i.closed_set.evaluated)",
+  "recommended \($i.recommended.target_far) \($i.recommended.threshold) \($i.recommended.source)"' "$WORK/eval.json" |
+awk '
+  $1 == "fold" { printf "    10-fold protocol: %.1f%% +- %.1f%% (mean +- std over %d folds; each fold'"'"'s threshold chosen on the others)\n", 100 * $2, 100 * $3, $4 }
+  $1 == "fixed" { printf "    Fixed threshold %.3f: accuracy %.1f%% (%d/%d), TAR %.1f%%, FAR %.1f%%\n", $2, 100 * $3, $4, $5, 100 * $6, 100 * $7 }
+  $1 == "roc" { printf "    TAR @ FAR %g%%: %.1f%% (threshold %.3f, measured FAR %.1f%% of %d different-person pairs%s)\n", 100 * $2, 100 * $3, $4, 100 * $5, $6, $7 == "true" ? "" : "; too few to resolve it, so no false accept allowed" }
+  $1 == "closed" { printf "    Closed-set leave-one-out top-1: %.1f%% (%d of %d photos whose person has other photos)\n", 100 * $2, $3, $4 }
+  $1 == "recommended" { src = $0; sub(/^recommended [^ ]+ [^ ]+ /, "", src); printf "    Recommended for %g%% false accepts: %.3f (%s)\n", 100 * $2, $3, src }'
 echo
 
 # ---- exact search against gallery size (bench/knn.cpp: Classifier::predict itself) ----

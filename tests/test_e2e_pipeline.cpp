@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "e2e.h"
@@ -80,25 +79,20 @@ TEST_CASE("e2e: pipeline on shared faces") {
     CHECK(r.out.rfind(total + " images (0 encoded, " + total + " unchanged", 0) == 0);
 
     // --- train -------------------------------------------------------------
-    r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "model.bin", "-l", "labels.bin"}, work);
+    r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "model.bin", "-l", "labels.bin", "--format", "json"},
+                       work);
     INFO("train stdout: ", r.out, "\nstderr: ", r.err);
     REQUIRE(r.exit_code == 0);
     REQUIRE(fs::is_regular_file(work / "model.bin"));
     REQUIRE(fs::is_regular_file(work / "labels.bin"));
-    const std::string train_out = r.out;
-    // The leave-one-out table's "per-person" row, e.g. "per-person *   53   53   0   0   100.0%".
-    const auto rows = lines_with(r.out, "per-person");
-    std::smatch m;
-    double accuracy = -1;
-    for (const auto& line : rows) {
-        static const std::regex row_re(R"(^per-person\s+\*?\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9.]+)%\s*$)");
-        if (std::regex_match(line, m, row_re)) {
-            CHECK(std::stoi(m[1]) >= originals - 3);  // evaluated: nearly every original photo
-            accuracy = std::stod(m[5]);
-        }
-    }
-    REQUIRE_MESSAGE(accuracy >= 0, "no per-person leave-one-out row in train's stdout");
-    CHECK(accuracy >= 90.0);
+    const auto trained = nlohmann::json::parse(r.out);
+    const auto& loo = trained["leave_one_out"]["per_person"];
+    CHECK(loo["evaluated"].get<int>() >= originals - 3);  // nearly every original photo
+    CHECK(loo["accuracy"].get<double>() >= 0.90);
+    CHECK(trained["vote"]["mode"] == "per-person");
+    CHECK(trained["search"]["kind"] == "exact");
+    CHECK(trained["people"].size() == 13);
+    CHECK(trained["model"] == "model.bin");
 
     // --- predict, csv, with annotated copies --------------------------------
     const std::vector<std::string> strangers{
@@ -144,17 +138,15 @@ TEST_CASE("e2e: pipeline on shared faces") {
     // --- the gallery index, forced on this small gallery ------------------------
     // The default train searched exactly; --index hnsw stores a graph in the model,
     // and predict through it must name every face as the exact search did.
-    CHECK(lines_with(train_out, "Search: exact").size() == 1);
     r = run_facepipe_m({"train", "-e", "encodings.bin", "-m", "hnsw model.bin", "-l", "hnsw labels.bin", "--index",
-                        "hnsw", "--ef-search", "40"},
+                        "hnsw", "--ef-search", "40", "--format", "json"},
                        work);
     INFO("train --index hnsw stdout: ", r.out, "\nstderr: ", r.err);
     REQUIRE(r.exit_code == 0);
-    static const std::regex search_re(R"(^Search: hnsw \(M (\d+), efSearch (\d+)\).*)");
-    const auto search_lines = lines_with(r.out, "Search:");
-    REQUIRE(search_lines.size() == 1);
-    REQUIRE(std::regex_match(search_lines[0], m, search_re));
-    CHECK(m[2] == "40");
+    const auto hnsw = nlohmann::json::parse(r.out)["search"];
+    CHECK(hnsw["kind"] == "hnsw");
+    CHECK(hnsw["m"] == 32);
+    CHECK(hnsw["ef_search"] == 40);
     std::vector<std::string> index_args{"predict"};
     index_args.insert(index_args.end(), inputs.begin(), inputs.end());
     index_args.insert(index_args.end(), {"-m", "hnsw model.bin", "-l", "hnsw labels.bin", "--format", "csv"});
