@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kSamples = fs::path(FACEPIPE_SOURCE_DIR) / ".cache/npm/face-api/package/demo";
+const fs::path kSamples = npm_samples();
 
 // The scripted scene: frame i shows each portrait at rect(i) (none in the
 // first and last kEmpty frames). A portrait is a face crop with half a face of
@@ -59,7 +59,8 @@ cv::Rect Actor::rect(int i) const {
 Box face_in(const cv::Rect& r) { return {r.x + r.width / 4, r.y + r.height / 4, r.width / 2, r.height / 2}; }
 
 // The demo dataset, encoded and trained, plus the scripted video. Built once
-// per test process (each TEST_CASE runs in its own).
+// per test process (each TEST_CASE runs in its own). Without npm's samples it
+// is not `ready`: the test has been skipped (skip_test) and returns.
 struct LiveFixture {
     TempDir dir;
     std::vector<Actor> actors;
@@ -67,8 +68,8 @@ struct LiveFixture {
     bool ready = false;
 
     LiveFixture() {
-        if (!fs::exists(kSamples / "sample4.jpg")) {
-            MESSAGE("skipped: npm samples missing (run scripts/setup.sh --tests)");
+        if (const std::string why = npm_samples_missing(); !why.empty()) {
+            skip_test(why);
             return;
         }
         const std::string make = std::string("bash '") + FACEPIPE_SOURCE_DIR + "/scripts/make_demo_dataset.sh' '" +
