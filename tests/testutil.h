@@ -1,8 +1,10 @@
 // testutil.h — helpers shared by the test files.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace facepipe::test {
@@ -65,6 +67,19 @@ std::string tool_missing(const std::string& command, const std::string& hint);
             return;                                            \
         }                                                      \
     } while (0)
+
+// Waits for an event: true as soon as pred() holds, polling every 20 ms. The
+// `seconds` limit is only a safety net against a hang (false when reached),
+// never a check of speed: pick it generous.
+template <class Pred>
+bool eventually(Pred pred, double seconds) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+}
 
 // `jpeg` with an EXIF APP1 segment carrying this Orientation tag (1-8) inserted
 // after SOI, so an EXIF-aware decoder turns the pixels upright.
