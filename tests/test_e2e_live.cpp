@@ -18,6 +18,7 @@
 
 #include "e2e.h"
 #include "e2e_script.h"
+#include "faces.h"
 #include "testutil.h"
 #include "tracker.h"
 #include "types.h"
@@ -29,8 +30,6 @@ using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-const fs::path kSamples = npm_samples();
 
 // The scripted scene: frame i shows each portrait at rect(i) (none in the
 // first and last kEmpty frames). A portrait is a face crop with half a face of
@@ -80,16 +79,9 @@ struct LiveFixture {
         const auto tr = run_facepipe_m({"train"}, dir.path());
         REQUIRE_MESSAGE(tr.exit_code == 0, tr.err);
 
-        auto portrait = [](const std::string& photo, cv::Rect face) {
-            const cv::Mat img = cv::imread((kSamples / photo).string());
-            REQUIRE(!img.empty());
-            const int m = face.width / 2;
-            return img(cv::Rect(face.x - m, face.y - m, face.width + 2 * m, face.height + 2 * m)).clone();
-        };
-        // Boxes as `facepipe predict` reports them on these pinned photos.
-        actors.push_back({"sample1-a", portrait("sample1.jpg", {366, 366, 227, 227}), 0});
-        actors.push_back({"sample2-a", portrait("sample2.jpg", {1437, 192, 225, 225}), 1});
-        actors.push_back({"unknown", portrait("sample4.jpg", {636, 119, 189, 188}), 2});  // not enrolled
+        actors.push_back({"sample1-a", portrait("sample1-a"), 0});
+        actors.push_back({"sample2-a", portrait("sample2-a"), 1});
+        actors.push_back({"unknown", portrait("stranger"), 2});  // not enrolled
         write_video(video, 15);
         ready = true;
     }
