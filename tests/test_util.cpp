@@ -85,7 +85,7 @@ std::string shared_data_missing(const std::vector<std::string>& needed) {
     const fs::path root = shared_data();
     std::error_code ec;
     if (root.empty() || !fs::is_directory(root, ec))
-        return "../shared/data is absent (set FACEPIPE_SHARED_DATA)";
+        return (root.empty() ? std::string("../shared/data") : root.string()) + " is absent (set FACEPIPE_SHARED_DATA)";
     for (const auto& n : needed)
         if (!fs::exists(root / n, ec)) return (root / n).string() + " is absent (set FACEPIPE_SHARED_DATA)";
     return "";
