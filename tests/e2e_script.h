@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "e2e.h"
+#include "testutil.h"  // eventually()
 
 namespace facepipe::test {
 
@@ -52,20 +53,5 @@ void write_synthetic_artifacts(const std::filesystem::path& dir, int people = 3)
 // True when every regular file under a and b has the same relative path and bytes.
 bool same_tree(const std::filesystem::path& a, const std::filesystem::path& b, std::string* diff = nullptr);
 
-// waits up to `seconds` for `pred`, polling every 50 ms.
-template <class Pred>
-bool eventually(Pred pred, double seconds);
-
 }  // namespace facepipe::test
 
-#include <chrono>
-#include <thread>
-template <class Pred>
-bool facepipe::test::eventually(Pred pred, double seconds) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-}

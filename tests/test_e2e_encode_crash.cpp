@@ -39,11 +39,8 @@ pid_t start_encode(const fs::path& cwd) {
 }  // namespace
 
 TEST_CASE("e2e: encode killed with SIGKILL loses no finished work") {
+    SKIP_IF(shared_data_missing({"faces"}));
     const fs::path shared = shared_data();
-    if (shared.empty()) {
-        MESSAGE("../shared/data not found: skipping");
-        return;
-    }
     TempDir dir;
     fs::copy(shared / "faces", dir / "dataset", fs::copy_options::recursive);
     fs::remove(dir / "dataset" / "SOURCES.md");

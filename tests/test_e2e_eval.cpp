@@ -39,11 +39,8 @@ bool has_line_containing(const nlohmann::json& list, const std::string& needle) 
 }  // namespace
 
 TEST_CASE("slow e2e: eval runs LFW's protocol and identification on shared faces") {
+    SKIP_IF(shared_data_missing({"faces"}));
     const fs::path shared = shared_data();
-    if (shared.empty() || !fs::is_directory(shared / "faces")) {
-        MESSAGE("skipped: ../shared/data/faces is absent (set FACEPIPE_SHARED_DATA)");
-        return;
-    }
     TempDir tmp;
     const fs::path faces = shared / "faces", cache = tmp / "cache";
 

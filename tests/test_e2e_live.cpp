@@ -18,6 +18,7 @@
 
 #include "e2e.h"
 #include "e2e_script.h"
+#include "faces.h"
 #include "testutil.h"
 #include "tracker.h"
 #include "types.h"
@@ -29,8 +30,6 @@ using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-const fs::path kSamples = fs::path(FACEPIPE_SOURCE_DIR) / ".cache/npm/face-api/package/demo";
 
 // The scripted scene: frame i shows each portrait at rect(i) (none in the
 // first and last kEmpty frames). A portrait is a face crop with half a face of
@@ -59,7 +58,8 @@ cv::Rect Actor::rect(int i) const {
 Box face_in(const cv::Rect& r) { return {r.x + r.width / 4, r.y + r.height / 4, r.width / 2, r.height / 2}; }
 
 // The demo dataset, encoded and trained, plus the scripted video. Built once
-// per test process (each TEST_CASE runs in its own).
+// per test process (each TEST_CASE runs in its own). Without npm's samples it
+// is not `ready`: the test has been skipped (skip_test) and returns.
 struct LiveFixture {
     TempDir dir;
     std::vector<Actor> actors;
@@ -67,8 +67,8 @@ struct LiveFixture {
     bool ready = false;
 
     LiveFixture() {
-        if (!fs::exists(kSamples / "sample4.jpg")) {
-            MESSAGE("skipped: npm samples missing (run scripts/setup.sh --tests)");
+        if (const std::string why = npm_samples_missing(); !why.empty()) {
+            skip_test(why);
             return;
         }
         const std::string make = std::string("bash '") + FACEPIPE_SOURCE_DIR + "/scripts/make_demo_dataset.sh' '" +
@@ -79,16 +79,9 @@ struct LiveFixture {
         const auto tr = run_facepipe_m({"train"}, dir.path());
         REQUIRE_MESSAGE(tr.exit_code == 0, tr.err);
 
-        auto portrait = [](const std::string& photo, cv::Rect face) {
-            const cv::Mat img = cv::imread((kSamples / photo).string());
-            REQUIRE(!img.empty());
-            const int m = face.width / 2;
-            return img(cv::Rect(face.x - m, face.y - m, face.width + 2 * m, face.height + 2 * m)).clone();
-        };
-        // Boxes as `facepipe predict` reports them on these pinned photos.
-        actors.push_back({"sample1-a", portrait("sample1.jpg", {366, 366, 227, 227}), 0});
-        actors.push_back({"sample2-a", portrait("sample2.jpg", {1437, 192, 225, 225}), 1});
-        actors.push_back({"unknown", portrait("sample4.jpg", {636, 119, 189, 188}), 2});  // not enrolled
+        actors.push_back({"sample1-a", portrait("sample1-a"), 0});
+        actors.push_back({"sample2-a", portrait("sample2-a"), 1});
+        actors.push_back({"unknown", portrait("stranger"), 2});  // not enrolled
         write_video(video, 15);
         ready = true;
     }

@@ -36,11 +36,8 @@ std::vector<std::string> labels_of(const std::vector<CsvRow>& rows, const std::s
 }  // namespace
 
 TEST_CASE("e2e: pipeline on shared faces") {
+    SKIP_IF(shared_data_missing({"faces", "faces-extra"}));
     const fs::path shared = shared_data();
-    if (shared.empty() || !fs::is_directory(shared / "faces") || !fs::is_directory(shared / "faces-extra")) {
-        MESSAGE("skipped: ../shared/data/faces and faces-extra are absent (set FACEPIPE_SHARED_DATA)");
-        return;
-    }
     const fs::path extra = shared / "faces-extra";
 
     TempDir tmp;

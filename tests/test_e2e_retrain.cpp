@@ -18,10 +18,7 @@ using namespace facepipe::test;
 
 namespace {
 
-fs::path faces() {
-    const fs::path shared = shared_data();
-    return shared.empty() || !fs::is_directory(shared / "faces") ? fs::path() : shared / "faces";
-}
+fs::path faces() { return shared_data() / "faces"; }
 
 std::vector<std::string> photos_of(const std::string& person) {
     std::vector<std::string> out;
@@ -45,10 +42,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 TEST_CASE("slow e2e: enroll adds a new person whom predict then names") {
-    if (faces().empty()) {
-        MESSAGE("skipped: ../shared/data/faces is absent (set FACEPIPE_SHARED_DATA)");
-        return;
-    }
+    SKIP_IF(shared_data_missing({"faces"}));
     TempDir tmp;
     const fs::path work = tmp.path();
     for (const char* person : {"obama", "kit_harington"}) {
@@ -87,10 +81,7 @@ TEST_CASE("slow e2e: enroll adds a new person whom predict then names") {
 }
 
 TEST_CASE("slow e2e: retrain.sh is a no-op when nothing changed, and concurrent runs serialise") {
-    if (faces().empty()) {
-        MESSAGE("skipped: ../shared/data/faces is absent (set FACEPIPE_SHARED_DATA)");
-        return;
-    }
+    SKIP_IF(shared_data_missing({"faces"}));
     TempDir tmp;
     const fs::path work = tmp.path();
     copy_person("rose_leslie", work / "dataset");
@@ -130,10 +121,7 @@ TEST_CASE("slow e2e: retrain.sh is a no-op when nothing changed, and concurrent 
 }
 
 TEST_CASE("slow e2e: kill -9 of retrain.sh midway leaves the previous model valid and loadable") {
-    if (faces().empty()) {
-        MESSAGE("skipped: ../shared/data/faces is absent (set FACEPIPE_SHARED_DATA)");
-        return;
-    }
+    SKIP_IF(shared_data_missing({"faces"}));
     TempDir tmp;
     const fs::path work = tmp.path();
     copy_person("rose_leslie", work / "dataset");

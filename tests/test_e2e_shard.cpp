@@ -17,11 +17,8 @@ namespace fs = std::filesystem;
 using namespace facepipe::test;
 
 TEST_CASE("slow e2e: a 4-shard encode merged in any order equals a single encode") {
+    SKIP_IF(shared_data_missing({"faces"}));
     const fs::path shared = shared_data();
-    if (shared.empty() || !fs::is_directory(shared / "faces")) {
-        MESSAGE("skipped: ../shared/data/faces is absent (set FACEPIPE_SHARED_DATA)");
-        return;
-    }
     TempDir tmp;
     const fs::path work = tmp / "work";
     fs::create_directories(work);

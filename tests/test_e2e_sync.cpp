@@ -17,7 +17,7 @@ using namespace facepipe::test;
 
 namespace {
 
-bool have_gsutil() { return std::system("command -v gsutil >/dev/null 2>&1") == 0; }
+std::string gsutil_missing() { return tool_missing("gsutil", "Google Cloud CLI's gsutil"); }
 
 // A working folder: a dataset (the bytes need not be photos: sync never decodes)
 // and a valid set of artifacts.
@@ -53,10 +53,7 @@ bool has_temp_files(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("e2e: sync push then pull into a fresh folder is a byte-identical round trip") {
-    if (!have_gsutil()) {
-        MESSAGE("skipped: gsutil is not installed");
-        return;
-    }
+    SKIP_IF(gsutil_missing());
     TempDir tmp;
     const fs::path a = tmp / "a", b = tmp / "b", bucket = tmp / "bucket";
     make_work(a, 3);
@@ -97,10 +94,7 @@ TEST_CASE("e2e: sync push then pull into a fresh folder is a byte-identical roun
 }
 
 TEST_CASE("e2e: sync pull refuses a corrupted remote artifact and keeps the local ones") {
-    if (!have_gsutil()) {
-        MESSAGE("skipped: gsutil is not installed");
-        return;
-    }
+    SKIP_IF(gsutil_missing());
     TempDir tmp;
     const fs::path a = tmp / "a", c = tmp / "c", bucket = tmp / "bucket";
     make_work(a, 3);

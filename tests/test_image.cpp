@@ -36,7 +36,6 @@ void write_bytes(const fs::path& p, const std::string& bytes) {
     std::ofstream(p, std::ios::binary) << bytes;
 }
 
-bool have_convert() { return std::system("convert -version >/dev/null 2>&1") == 0; }
 
 cv::Vec3b centre_of(const cv::Mat& m) { return m.at<cv::Vec3b>(m.rows / 2, m.cols / 2); }
 
@@ -149,10 +148,7 @@ TEST_CASE("16-bit, RGBA and grayscale PNGs decode to 8-bit BGR") {
 }
 
 TEST_CASE("a CMYK JPEG decodes to sensible BGR colours") {
-    if (!have_convert()) {
-        MESSAGE("skipped: ImageMagick `convert` is not installed");
-        return;
-    }
+    SKIP_IF(test::tool_missing("convert", "apt install imagemagick"));
     test::TempDir dir;
     const cv::Mat rgb = two_tone(64, 32);
     write_bytes(dir / "rgb.jpg", encode(rgb, ".jpg"));

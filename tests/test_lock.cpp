@@ -2,7 +2,6 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <chrono>
 #include <optional>
 #include <thread>
 
@@ -22,7 +21,7 @@ TEST_CASE("a held FileLock makes a second one wait, or fail when it may not wait
     TempDir d;
     const auto path = d / "facepipe.lock";
     std::optional<FileLock> first(std::in_place, path, false);
-    int busy_calls = 0;
+    std::atomic<int> busy_calls{0};
     try {
         FileLock second(path, false, [&] { ++busy_calls; });
         FAIL("a second lock was granted while the first is held");
@@ -31,10 +30,12 @@ TEST_CASE("a held FileLock makes a second one wait, or fail when it may not wait
     }
     CHECK(busy_calls == 1);
 
-    // A waiting lock is granted once the holder lets go, not before.
+    // A waiting lock is granted once the holder lets go, not before. The holder
+    // lets go on an event: when the waiter has said it is busy (the limit is
+    // only a safety net, after which busy_calls == 2 fails below).
     std::atomic<bool> released{false};
     std::thread holder([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        eventually([&] { return busy_calls == 2; }, 120);
         released = true;
         first.reset();
     });

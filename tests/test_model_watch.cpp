@@ -2,7 +2,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "classifier.h"
 #include "train.h"
@@ -100,16 +99,17 @@ TEST_CASE("model watch: a corrupt or foreign replacement is refused once and the
     CHECK(w.current()->names().size() == 3);
 }
 
-TEST_CASE("model watch: the background thread picks up a new model within a second") {
+// How soon is poll()'s business (two polls, tested above); this checks only that
+// the thread polls by itself. The wait is a safety net against a hang, not a speed test.
+TEST_CASE("model watch: the background thread picks up a new model by itself") {
     Files f;
     f.save(model_of({"alice", "bob"}));
     ModelWatcher w(f.model, f.labels, "faces-v1", std::chrono::milliseconds(50));
     f.save(model_of({"alice", "bob", "carol"}));
-    const auto t0 = std::chrono::steady_clock::now();
-    while (w.generation() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5))
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(test::eventually([&] { return w.generation() > 0; }, 120));
     CHECK(w.generation() == 1);
-    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
+    CHECK(w.current()->names().size() == 3);
+    CHECK(w.refused() == 0);
 }
 
 TEST_CASE("model watch: a missing or foreign model at start is an error") {
