@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "classifier.h"
+#include "train.h"
 #include "e2e_script.h"  // same_tree
 #include "enroll.h"
 #include "error.h"

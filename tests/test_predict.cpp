@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "classifier.h"
+#include "train.h"
 #include "encode.h"
 #include "encodings.h"
 #include "error.h"
