@@ -134,6 +134,18 @@ EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, con
 EnrollReport enroll(std::string_view name, const std::vector<std::filesystem::path>& photos,
                     const EnrollOptions& options, const ModelFiles& models);
 
+class FileLock;
+class Rollback;
+
+// The lock (lock.h) that guards options' dataset and artifacts, held until the
+// result dies: options.lock, else default_lock_path(options.model). Waits for
+// it, with an info log, when another run holds it.
+std::unique_ptr<FileLock> lock_dataset(const EnrollOptions& options);
+
+// A Rollback (rollback.h) of options' dataset and of encodings.bin (with its
+// journal), model.bin and labels.bin. requires: lock_dataset held.
+std::unique_ptr<Rollback> rollback_for(const EnrollOptions& options);
+
 // retrain_dataset(options, models, report)
 //   requires: the caller holds the lock (lock.h) for options.model.
 //   ensures:  augment_dataset, encode_dataset and train on the whole dataset,
