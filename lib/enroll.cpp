@@ -224,16 +224,20 @@ EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inpu
         return r;
     }
 
+    const auto change = rollback_for(o);  // from here on, a failure undoes everything
+    if (r.new_person) change->added_folder(dir);
     fs::create_directories(dir, ec);
     if (ec) throw Error(dir.string(), "cannot create the person folder: " + ec.message());
     for (const auto& c : candidates) {
         const Photo& photo = inputs[c.index].photo;
         const std::string file = stored_name(fs::path(photo.name), c.sha256, dir);
+        change->added(dir / file);
         write_file_atomic((dir / file).string(), photo.bytes);
         r.added.push_back(r.person + "/" + file);
         r.verdicts[c.index].id = file;
     }
     retrain_dataset(o, models ? models : load_models(), r);
+    change->commit();
     finish_verdicts(r, repeat_of);
     return r;
 }

@@ -6,7 +6,8 @@
 //   augment -> encode (incremental) -> train -> save model.bin + labels.bin
 //
 // The lock is the one scripts/retrain.sh takes, so an enrol during a cron
-// retrain waits for it instead of racing it.
+// retrain waits for it instead of racing it. If any step after the copy fails,
+// the enrolment is undone (rollback.h): all or nothing.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -117,6 +118,10 @@ std::string enroll_name(std::string_view name);
 //             ones do not stop the batch. Unless every photo was refused, it then
 //             runs retrain_dataset, so the model always matches the dataset when
 //             it returns.
+//             A failed or cancelled enrolment changes nothing (rollback.h): when
+//             anything throws once photos are being copied, they and the augmented
+//             copies made since are removed, and encodings.bin (with its journal),
+//             model.bin and labels.bin are put back as they were.
 //   throws:   UsageError for a bad name (enroll_name), before anything else;
 //             Error for a lock, dataset or artifact that cannot be
 //             used (e.g. a corrupt encodings.bin), or no usable encodings;
@@ -152,7 +157,7 @@ std::unique_ptr<Rollback> rollback_for(const EnrollOptions& options);
 //             then save_model: the model matches the dataset. report's fields
 //             are filled as each stage ends; options.progress is called.
 //   throws:   what the stages throw (e.g. Error("encodings", "no usable
-//             encodings ...")).
+//             encodings ...")); the caller undoes (rollback_for).
 void retrain_dataset(const EnrollOptions& options, std::shared_ptr<const LoadedModels> models,
                      RetrainReport& report);
 

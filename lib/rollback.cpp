@@ -150,6 +150,10 @@ void Rollback::undo() noexcept {
     if (!undo_folder_.empty() && !fs::remove(undo_folder_, ec) && ec) log_failure("remove", undo_folder_, ec);
     for (const auto& s : snapshots_) {
         if (s.existed && s.copied) {
+            if (fs::equivalent(s.undo, s.file, ec)) {  // never replaced (rename would do nothing)
+                fs::remove(s.undo, ec);
+                continue;
+            }
             fs::rename(s.undo, s.file, ec);
             if (ec) log_failure("put back (it is in " + s.undo.string() + ")", s.file, ec);
         } else if (s.existed) {
