@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
+#include "enroll.h"
 #include "models.h"
 #include "recognizer.h"
 
@@ -28,6 +29,17 @@ cv::Mat faceless_picture();
 // Two faces on one wide canvas: sample1-a, the largest, at the left edge, and
 // sample1-c, smaller, nearest the centre.
 cv::Mat two_faces();
+
+// `image` mirrored left to right: another photo of the same face.
+cv::Mat mirrored(const cv::Mat& image);
+
+// `image` encoded as ".jpg" or ".png" bytes; REQUIREs success.
+std::string image_bytes(const cv::Mat& image, const std::string& ext = ".jpg");
+
+// Options for enroll and people.h that keep everything under `dir`: dataset/,
+// encodings.bin, model.bin, labels.bin (and so the lock); `copies` augmented
+// copies per photo, two encode threads.
+EnrollOptions enroll_options_in(const std::filesystem::path& dir, int copies = 1);
 
 // The models in FACEPIPE_TEST_MODEL_DIR (scripts/setup.sh --tests makes them),
 // verified; and loaded, once per process.

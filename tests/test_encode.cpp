@@ -114,9 +114,8 @@ TEST_CASE("encode_dataset re-run reuses unchanged records, re-encodes changed fi
     // bob's photo deleted, alice's replaced by another one of her (mirrored),
     // and a new person.
     fs::remove(dir / "dataset" / "bob" / "b.jpg");
-    cv::Mat mirrored;
-    cv::flip(portrait("sample1-a"), mirrored, 1);
-    write_image(dir / "dataset" / "alice" / "a.jpg", mirrored);
+    const cv::Mat flipped = mirrored(portrait("sample1-a"));
+    write_image(dir / "dataset" / "alice" / "a.jpg", flipped);
     fs::create_directories(dir / "dataset" / "carol");
     write_image(dir / "dataset" / "carol" / "c.jpg", portrait("sample3-a"));
     s = encode_dataset(o, test_models());

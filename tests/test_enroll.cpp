@@ -56,10 +56,9 @@ TEST_CASE("enroll copies accepted photos into the dataset and retrains a model t
     TempDir dir;
     const EnrollOptions o = options_in(dir);
     fs::create_directories(dir / "in");
-    cv::Mat mirrored;
-    cv::flip(portrait("sample1-a"), mirrored, 1);
+    const cv::Mat flipped = mirrored(portrait("sample1-a"));
     write_image(dir / "in" / "alice.jpg", portrait("sample1-a"));
-    write_image(dir / "in" / "alice2.jpg", mirrored);
+    write_image(dir / "in" / "alice2.jpg", flipped);
 
     const EnrollReport r = enroll("alice", {dir / "in" / "alice.jpg", dir / "in" / "alice2.jpg"}, o,
                                   test_model_files());

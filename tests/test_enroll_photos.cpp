@@ -12,7 +12,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
-#include "sample_faces.h"
+#include "faces.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -34,15 +34,16 @@ std::vector<std::string> files_under(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("enroll from memory stores accepted photos under their last name component, or a safe made-up one") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path());
-    const std::string a = image_bytes(sample_portrait("sample1-a"));
-    const std::string b = image_bytes(mirrored(sample_portrait("sample1-a")), ".png");
+    const std::string a = image_bytes(portrait("sample1-a"));
+    const std::string b = image_bytes(mirrored(portrait("sample1-a")), ".png");
     cv::Mat smaller;
-    cv::resize(sample_portrait("sample1-a"), smaller, {}, 0.8, 0.8, cv::INTER_AREA);
+    cv::resize(portrait("sample1-a"), smaller, {}, 0.8, 0.8, cv::INTER_AREA);
     const std::string c = image_bytes(smaller);
     cv::Mat grey;
-    cv::cvtColor(sample_portrait("sample1-a"), grey, cv::COLOR_BGR2GRAY);
+    cv::cvtColor(portrait("sample1-a"), grey, cv::COLOR_BGR2GRAY);
     cv::cvtColor(grey, grey, cv::COLOR_GRAY2BGR);
     const std::string d = image_bytes(grey);
 
@@ -50,7 +51,7 @@ TEST_CASE("enroll from memory stores accepted photos under their last name compo
                                        {"C:\\Users\\x\\b.png", b},
                                        {"", c},
                                        {"new\nline.jpg", d}};
-    const EnrollReport r = enroll("Alice", photos, o, sample_models());
+    const EnrollReport r = enroll("Alice", photos, o, test_models());
     REQUIRE(r.verdicts.size() == photos.size());
     for (std::size_t i = 0; i < photos.size(); ++i) {
         CHECK(r.verdicts[i].photo == photos[i].name);
@@ -79,25 +80,26 @@ TEST_CASE("enroll from memory stores accepted photos under their last name compo
 }
 
 TEST_CASE("enroll gives every photo its verdict, in the order given, and derives the CLI's lines from them") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path());
-    const std::string face = image_bytes(sample_portrait("sample3-a"));
-    const std::string face2 = image_bytes(mirrored(sample_portrait("sample3-a")));
+    const std::string face = image_bytes(portrait("sample3-a"));
+    const std::string face2 = image_bytes(mirrored(portrait("sample3-a")));
     // A photo already stored: its repeat in the next batch is a duplicate of it.
     fs::create_directories(o.dataset / "carol");
     write_file_atomic((o.dataset / "carol" / "old.jpg").string(), face2);
 
     const std::vector<Photo> photos = {
-        {"group.jpg", image_bytes(picture_of_two())},
+        {"group.jpg", image_bytes(two_faces())},
         {"carol.jpg", face},
         {"notes.jpg", "this is not a picture\n"},
-        {"blank.png", image_bytes(picture_without_face(), ".png")},
+        {"blank.png", image_bytes(faceless_picture(), ".png")},
         {"again.jpg", face},
         {"huge.png", png_claiming_size(20000, 20000)},
         {"half.jpg", face.substr(0, face.size() / 2)},
         {"old copy.jpg", face2},
     };
-    const EnrollReport r = enroll("carol", photos, o, sample_models());
+    const EnrollReport r = enroll("carol", photos, o, test_models());
     REQUIRE(r.verdicts.size() == photos.size());
     const Kind kinds[] = {Kind::several_faces, Kind::accepted,  Kind::not_an_image, Kind::no_face,
                           Kind::duplicate,     Kind::too_large, Kind::not_an_image, Kind::duplicate};
@@ -130,11 +132,12 @@ TEST_CASE("enroll gives every photo its verdict, in the order given, and derives
 }
 
 TEST_CASE("enroll of files: one that cannot be read is unreadable, one over the size limit too_large") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     EnrollOptions o = enroll_options_in(dir.path());
     o.limits.max_file_bytes = 1000;
-    write_file_atomic((dir / "big.jpg").string(), image_bytes(sample_portrait("sample2-a")));
-    const EnrollReport r = enroll("bob", {dir / "missing.jpg", dir / "big.jpg"}, o, sample_model_files());
+    write_file_atomic((dir / "big.jpg").string(), image_bytes(portrait("sample2-a")));
+    const EnrollReport r = enroll("bob", {dir / "missing.jpg", dir / "big.jpg"}, o, test_model_files());
     REQUIRE(r.verdicts.size() == 2);
     CHECK(r.verdicts[0].kind == Kind::unreadable);
     CHECK(r.verdicts[0].photo == (dir / "missing.jpg").string());
@@ -148,12 +151,13 @@ TEST_CASE("enroll of files: one that cannot be read is unreadable, one over the 
 }
 
 TEST_CASE("enroll reports the retrain's progress: augment, encode, train, save, each from 0 to 1") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     EnrollOptions o = enroll_options_in(dir.path());
     std::vector<std::pair<std::string, double>> seen;
     o.progress = [&](std::string_view stage, double fraction) { seen.emplace_back(std::string(stage), fraction); };
-    const EnrollReport r = enroll("dave", {Photo{"d.jpg", image_bytes(sample_portrait("sample1-c"))}}, o,
-                                  sample_model_files());
+    const EnrollReport r = enroll("dave", {Photo{"d.jpg", image_bytes(portrait("sample1-c"))}}, o,
+                                  test_model_files());
     REQUIRE(r.retrained);
     const std::vector<std::string> order = {"augment", "encode", "train", "save"};
     std::vector<std::string> stages;

@@ -14,7 +14,7 @@
 #include "fsutil.h"
 #include "people.h"
 #include "rollback.h"
-#include "sample_faces.h"
+#include "faces.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -46,7 +46,7 @@ std::string diff(const std::map<std::string, std::string>& a, const std::map<std
 }
 
 Photo photo_of(const std::string& face, const std::string& name) {
-    return Photo{name, image_bytes(sample_portrait(face))};
+    return Photo{name, image_bytes(portrait(face))};
 }
 
 struct Cancelled : std::runtime_error {
@@ -56,12 +56,13 @@ struct Cancelled : std::runtime_error {
 }  // namespace
 
 TEST_CASE("a failed enrolment of a first person leaves no folder, photo or artifact behind") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     EnrollOptions o = enroll_options_in(dir.path());
     fs::create_directories(o.dataset);
     const auto before = tree(dir.path());
     o.train.target_far = 5;  // train refuses it, after augment and encode ran
-    CHECK_THROWS_WITH_AS(enroll("alice", {photo_of("sample1-a", "a.jpg")}, o, sample_models()),
+    CHECK_THROWS_WITH_AS(enroll("alice", {photo_of("sample1-a", "a.jpg")}, o, test_models()),
                          doctest::Contains("train options"), Error);
     const auto after = tree(dir.path());
     CHECK_MESSAGE(after == before, diff(before, after));
@@ -70,26 +71,27 @@ TEST_CASE("a failed enrolment of a first person leaves no folder, photo or artif
 }
 
 TEST_CASE("a failed enrolment into an existing dataset puts the photos, copies and artifacts back as they were") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path(), 2);
-    REQUIRE(enroll("alice", {photo_of("sample1-a", "a.jpg")}, o, sample_models()).retrained);
+    REQUIRE(enroll("alice", {photo_of("sample1-a", "a.jpg")}, o, test_models()).retrained);
     const auto before = tree(dir.path());
     REQUIRE(before.count("encodings.bin"));
 
     SUBCASE("training fails: encodings.bin, rewritten by encode, comes back") {
         EnrollOptions bad = o;
         bad.train.target_far = 5;
-        CHECK_THROWS_AS(enroll("bob", {photo_of("sample2-a", "b.jpg")}, bad, sample_models()), Error);
+        CHECK_THROWS_AS(enroll("bob", {photo_of("sample2-a", "b.jpg")}, bad, test_models()), Error);
         // The same for more photos of a person already there.
-        CHECK_THROWS_AS(enroll("alice", {Photo{"a2.jpg", image_bytes(mirrored(sample_portrait("sample1-a")))}}, bad,
-                               sample_models()),
+        CHECK_THROWS_AS(enroll("alice", {Photo{"a2.jpg", image_bytes(mirrored(portrait("sample1-a")))}}, bad,
+                               test_models()),
                         Error);
     }
     SUBCASE("labels.bin cannot be written: model.bin, already replaced, comes back") {
         EnrollOptions bad = o;
         bad.lock = dir / "facepipe.lock";
         bad.labels = dir / "no such folder" / "labels.bin";
-        CHECK_THROWS_AS(enroll("bob", {photo_of("sample2-a", "b.jpg")}, bad, sample_models()), Error);
+        CHECK_THROWS_AS(enroll("bob", {photo_of("sample2-a", "b.jpg")}, bad, test_models()), Error);
     }
     SUBCASE("cancelled from the progress callback, in each stage") {
         for (const char* stage : {"augment", "encode", "train", "save"}) {
@@ -97,7 +99,7 @@ TEST_CASE("a failed enrolment into an existing dataset puts the photos, copies a
             bad.progress = [stage](std::string_view s, double f) {
                 if (s == stage && (f > 0 || s == "train" || s == "save")) throw Cancelled();
             };
-            CHECK_THROWS_AS_MESSAGE(enroll("bob", {photo_of("sample2-a", "b.jpg")}, bad, sample_models()), Cancelled,
+            CHECK_THROWS_AS_MESSAGE(enroll("bob", {photo_of("sample2-a", "b.jpg")}, bad, test_models()), Cancelled,
                                     stage);
             const auto after = tree(dir.path());
             CHECK_MESSAGE(after == before, stage, diff(before, after));
@@ -109,19 +111,20 @@ TEST_CASE("a failed enrolment into an existing dataset puts the photos, copies a
 }
 
 TEST_CASE("a failed removal puts the person or photo back, with its copies, and the model as it was") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path());
-    const cv::Mat a = sample_portrait("sample1-a");
+    const cv::Mat a = portrait("sample1-a");
     REQUIRE(enroll("alice", {Photo{"a1.jpg", image_bytes(a)}, Photo{"a2.jpg", image_bytes(mirrored(a))}}, o,
-                   sample_models())
+                   test_models())
                 .retrained);
-    REQUIRE(enroll("bob", {photo_of("sample2-a", "b.jpg")}, o, sample_models()).retrained);
+    REQUIRE(enroll("bob", {photo_of("sample2-a", "b.jpg")}, o, test_models()).retrained);
     const auto before = tree(dir.path());
     EnrollOptions bad = o;
     bad.train.target_far = 5;
-    CHECK_THROWS_AS(remove_person("alice", bad, sample_models()), Error);
-    CHECK_THROWS_AS(remove_photo("alice", "a1.jpg", bad, sample_models()), Error);
-    CHECK_THROWS_AS(remove_photo("bob", "b.jpg", bad, sample_models()), Error);
+    CHECK_THROWS_AS(remove_person("alice", bad, test_models()), Error);
+    CHECK_THROWS_AS(remove_photo("alice", "a1.jpg", bad, test_models()), Error);
+    CHECK_THROWS_AS(remove_photo("bob", "b.jpg", bad, test_models()), Error);
     const auto after = tree(dir.path());
     CHECK_MESSAGE(after == before, diff(before, after));
     CHECK(Classifier::load(o.model.string(), o.labels.string()).names() == std::vector<std::string>{"alice", "bob"});

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -58,6 +59,29 @@ cv::Mat two_faces() {
     big.copyTo(canvas(cv::Rect(0, 0, big.cols, big.rows)));
     small.copyTo(canvas(cv::Rect(big.cols + 60, (big.rows - small.rows) / 2, small.cols, small.rows)));
     return canvas;
+}
+
+cv::Mat mirrored(const cv::Mat& image) {
+    cv::Mat out;
+    cv::flip(image, out, 1);
+    return out;
+}
+
+std::string image_bytes(const cv::Mat& image, const std::string& ext) {
+    std::vector<uchar> buf;
+    REQUIRE(cv::imencode(ext, image, buf));
+    return std::string(buf.begin(), buf.end());
+}
+
+EnrollOptions enroll_options_in(const std::filesystem::path& dir, int copies) {
+    EnrollOptions o;
+    o.dataset = dir / "dataset";
+    o.encodings = dir / "encodings.bin";
+    o.model = dir / "model.bin";
+    o.labels = dir / "labels.bin";
+    o.augment.copies = copies;
+    o.threads = 2;
+    return o;
 }
 
 const ModelFiles& test_model_files() {

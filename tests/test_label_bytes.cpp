@@ -11,7 +11,7 @@
 #include "encodings.h"
 #include "fsutil.h"
 #include "predict.h"
-#include "sample_faces.h"
+#include "faces.h"
 #include "testutil.h"
 #include "train.h"
 
@@ -25,25 +25,26 @@ namespace {
 std::shared_ptr<const Classifier> three_people(const TempDir& dir) {
     for (const char* p : {"sample1-a", "sample2-a", "sample3-a"}) {
         fs::create_directories(dir / "dataset" / p);
-        write_file_atomic((dir / "dataset" / p / "1.jpg").string(), image_bytes(sample_portrait(p)));
+        write_file_atomic((dir / "dataset" / p / "1.jpg").string(), image_bytes(portrait(p)));
     }
     EncodeOptions o;
     o.dataset = dir / "dataset";
     o.output = dir / "encodings.bin";
     o.threads = 2;
-    REQUIRE(encode_dataset(o, sample_models()).ok == 3);
+    REQUIRE(encode_dataset(o, test_models()).ok == 3);
     return std::make_shared<const Classifier>(train(read_encodings(o.output.string()), {}, nullptr));
 }
 
 }  // namespace
 
 TEST_CASE("label_bytes names the faces of an image in memory exactly as label_image does for its file") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const auto classifier = three_people(dir);
-    Predictor predictor(sample_models(), classifier, {}, (dir / "model.bin").string());
+    Predictor predictor(test_models(), classifier, {}, (dir / "model.bin").string());
 
     cv::Mat known;  // not the training photo: mirrored and at 80 %
-    cv::resize(mirrored(sample_portrait("sample2-a")), known, {}, 0.8, 0.8, cv::INTER_AREA);
+    cv::resize(mirrored(portrait("sample2-a")), known, {}, 0.8, 0.8, cv::INTER_AREA);
     const std::string jpeg = image_bytes(known);
     write_file_atomic((dir / "known.jpg").string(), jpeg);
 
@@ -62,21 +63,22 @@ TEST_CASE("label_bytes names the faces of an image in memory exactly as label_im
     CHECK(f.faces[0].prediction.distance == b.faces[0].prediction.distance);
 
     // Two faces, largest first; a stranger is unknown; no face is ok without faces.
-    const ImageLabels two = predictor.label_bytes(image_bytes(picture_of_two(), ".png"), "two.png");
+    const ImageLabels two = predictor.label_bytes(image_bytes(two_faces(), ".png"), "two.png");
     CHECK(two.ok());
     CHECK(two.faces.size() == 2);
-    const ImageLabels s = predictor.label_bytes(image_bytes(sample_portrait("stranger")), "stranger");
+    const ImageLabels s = predictor.label_bytes(image_bytes(portrait("stranger")), "stranger");
     REQUIRE(s.faces.size() == 1);
     CHECK(s.faces[0].prediction.name == "unknown");
-    const ImageLabels none = predictor.label_bytes(image_bytes(picture_without_face()), "plain");
+    const ImageLabels none = predictor.label_bytes(image_bytes(faceless_picture()), "plain");
     CHECK(none.ok());
     CHECK(none.faces.empty());
 }
 
 TEST_CASE("label_bytes gives bad bytes a one-line error on the result and never throws") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     EncodingsFile e;  // a made-up model is enough: no face is ever reached
-    e.model_id = sample_model_files().model_id();
+    e.model_id = test_model_files().model_id();
     for (int p = 0; p < 2; ++p) {
         EncodingRecord r;
         r.person = p ? "bob" : "alice";
@@ -88,14 +90,14 @@ TEST_CASE("label_bytes gives bad bytes a one-line error on the result and never 
     }
     PredictOptions o;
     o.limits.max_pixels = 100 * 100;
-    Predictor predictor(sample_models(), std::make_shared<const Classifier>(train(e, {}, nullptr)), o,
+    Predictor predictor(test_models(), std::make_shared<const Classifier>(train(e, {}, nullptr)), o,
                         (dir / "model.bin").string());
-    const std::string jpeg = image_bytes(picture_without_face());
+    const std::string jpeg = image_bytes(faceless_picture());
     const std::pair<std::string, std::string> bad[] = {
         {"", "empty file"},
         {"this is not a picture\n", "not a recognised image format"},
         {jpeg.substr(0, jpeg.size() / 2), "truncated JPEG"},
-        {image_bytes(picture_without_face(), ".png"), "over the 10000 pixels limit"},  // (a JPEG would be reduced)
+        {image_bytes(faceless_picture(), ".png"), "over the 10000 pixels limit"},  // (a JPEG would be reduced)
     };
     for (const auto& [bytes, cause] : bad) {
         ImageLabels r;

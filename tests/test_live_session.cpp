@@ -11,7 +11,7 @@
 #include "enroll.h"
 #include "error.h"
 #include "live_session.h"
-#include "sample_faces.h"
+#include "faces.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -28,7 +28,7 @@ cv::Mat scene(int shift = 0, cv::Size size = {640, 360}) {
                                                        {"stranger", {size.width - 240 - shift, 80, 200, 200}}};
     for (const auto& [name, rect] : actors) {
         cv::Mat scaled;
-        cv::resize(sample_portrait(name), scaled, rect.size(), 0, 0, cv::INTER_AREA);
+        cv::resize(portrait(name), scaled, rect.size(), 0, 0, cv::INTER_AREA);
         scaled.copyTo(canvas(rect));
     }
     return canvas;
@@ -46,13 +46,13 @@ struct Model {
     TempDir dir;
     EnrollOptions o = enroll_options_in(dir.path(), 0);
     Model() {
-        REQUIRE(enroll("alice", {Photo{"a.jpg", image_bytes(sample_portrait("sample1-a"))}}, o, sample_models())
+        REQUIRE(enroll("alice", {Photo{"a.jpg", image_bytes(portrait("sample1-a"))}}, o, test_models())
                     .retrained);
-        REQUIRE(enroll("bob", {Photo{"b.jpg", image_bytes(sample_portrait("sample2-a"))}}, o, sample_models())
+        REQUIRE(enroll("bob", {Photo{"b.jpg", image_bytes(portrait("sample2-a"))}}, o, test_models())
                     .retrained);
     }
     std::unique_ptr<ModelWatcher> watcher() const {
-        return std::make_unique<ModelWatcher>(o.model.string(), o.labels.string(), sample_model_files().model_id(),
+        return std::make_unique<ModelWatcher>(o.model.string(), o.labels.string(), test_model_files().model_id(),
                                               std::chrono::milliseconds(0));
     }
 };
@@ -60,9 +60,10 @@ struct Model {
 }  // namespace
 
 TEST_CASE("LiveSession names the faces of each frame, numbers the frames and reports what changed") {
+    SKIP_IF(npm_samples_missing());
     Model m;
     const auto watcher = m.watcher();
-    LiveSession session(sample_models());
+    LiveSession session(test_models());
     std::vector<TrackEvent> events;
     for (int i = 0; i < 12; ++i) {
         const LiveSession::Result r = session.process(scene(2 * i), *watcher);
@@ -87,19 +88,20 @@ TEST_CASE("LiveSession names the faces of each frame, numbers the frames and rep
     for (const auto& e : gone) CHECK(e.kind == TrackEvent::Kind::gone);
 
     // Frame indexes given by the caller (live passes the source's).
-    LiveSession numbered(sample_models());
+    LiveSession numbered(test_models());
     CHECK(numbered.process(scene(), *watcher, 5).frame == 5);
     CHECK(numbered.process(scene(), *watcher).frame == 6);
     CHECK(numbered.process(scene(), *watcher, 9).frame == 9);
 }
 
 TEST_CASE("LiveSession takes up a model retrained mid-stream and renames the tracks") {
+    SKIP_IF(npm_samples_missing());
     Model m;
     const auto watcher = m.watcher();
-    LiveSession session(sample_models());
+    LiveSession session(test_models());
     for (int i = 0; i < 3; ++i) REQUIRE(label_at(session.process(scene(i), *watcher), false) == "unknown");
 
-    REQUIRE(enroll("carol", {Photo{"c.jpg", image_bytes(sample_portrait("stranger"))}}, m.o, sample_models()).retrained);
+    REQUIRE(enroll("carol", {Photo{"c.jpg", image_bytes(portrait("stranger"))}}, m.o, test_models()).retrained);
     watcher->poll();
     watcher->poll();  // changed, then held still: loaded
     REQUIRE(watcher->generation() == 1);
@@ -117,9 +119,10 @@ TEST_CASE("LiveSession takes up a model retrained mid-stream and renames the tra
 }
 
 TEST_CASE("LiveSession starts tracking afresh when the frame size changes, and refuses a frame that is not BGR") {
+    SKIP_IF(npm_samples_missing());
     Model m;
     const auto watcher = m.watcher();
-    LiveSession session(sample_models());
+    LiveSession session(test_models());
     REQUIRE(session.process(scene(), *watcher).faces.size() == 2);
     const LiveSession::Result r = session.process(scene(0, {800, 450}), *watcher);
     int gone = 0, appeared = 0;
@@ -140,10 +143,11 @@ TEST_CASE("LiveSession starts tracking afresh when the frame size changes, and r
 }
 
 TEST_CASE("LiveSession with an analyzer passed in answers as with its own") {
+    SKIP_IF(npm_samples_missing());
     Model m;
     const auto watcher = m.watcher();
-    LiveSession own(sample_models()), shared(sample_models());
-    FaceAnalyzer analyzer(sample_models(), LiveOptions::live_analyzer_defaults());
+    LiveSession own(test_models()), shared(test_models());
+    FaceAnalyzer analyzer(test_models(), LiveOptions::live_analyzer_defaults());
     for (int i = 0; i < 4; ++i) {
         const auto a = own.process(scene(3 * i), *watcher);
         const auto b = shared.process(scene(3 * i), *watcher, analyzer);
@@ -159,7 +163,7 @@ TEST_CASE("LiveSession with an analyzer passed in answers as with its own") {
     AnalyzerOptions blind_options = LiveOptions::live_analyzer_defaults();
     blind_options.detector.max_side = 64;
     blind_options.detector.upsample = 0;
-    FaceAnalyzer blind(sample_models(), blind_options);
-    LiveSession other(sample_models());
+    FaceAnalyzer blind(test_models(), blind_options);
+    LiveSession other(test_models());
     CHECK(other.process(scene(), *watcher, blind).faces.empty());
 }

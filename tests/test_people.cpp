@@ -10,7 +10,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "people.h"
-#include "sample_faces.h"
+#include "faces.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -41,11 +41,11 @@ std::vector<std::string> ids_of(const PersonInfo& p) {
 
 // alice with two photos (a1.jpg, a2.jpg), bob with one (b1.jpg), enrolled and trained.
 void enrol_alice_and_bob(const EnrollOptions& o) {
-    const cv::Mat alice = sample_portrait("sample1-a");
+    const cv::Mat alice = portrait("sample1-a");
     REQUIRE(enroll("alice", {Photo{"a1.jpg", image_bytes(alice)}, Photo{"a2.jpg", image_bytes(mirrored(alice))}}, o,
-                   sample_models())
+                   test_models())
                 .added.size() == 2);
-    REQUIRE(enroll("bob", {Photo{"b1.jpg", image_bytes(sample_portrait("sample2-a"))}}, o, sample_models())
+    REQUIRE(enroll("bob", {Photo{"b1.jpg", image_bytes(portrait("sample2-a"))}}, o, test_models())
                 .added.size() == 1);
     REQUIRE(model_names(o) == std::vector<std::string>{"alice", "bob"});
 }
@@ -96,6 +96,7 @@ TEST_CASE("find_photo refuses unsafe names and ids as usage errors, and absent o
 }
 
 TEST_CASE("remove_photo takes a photo and its augmented copies out, and the retrained model forgets it") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path(), 2);
     enrol_alice_and_bob(o);
@@ -105,7 +106,7 @@ TEST_CASE("remove_photo takes a photo and its augmented copies out, and the retr
     std::vector<std::pair<std::string, double>> progress;
     EnrollOptions with_progress = o;
     with_progress.progress = [&](std::string_view s, double f) { progress.emplace_back(std::string(s), f); };
-    const RemoveReport r = remove_photo("alice", "a1.jpg", with_progress, sample_models());
+    const RemoveReport r = remove_photo("alice", "a1.jpg", with_progress, test_models());
     CHECK(r.person == "alice");
     CHECK(r.removed == std::vector<std::string>{"alice/a1.jpg"});
     CHECK(r.augmented_removed == 2);
@@ -135,12 +136,13 @@ TEST_CASE("remove_photo takes a photo and its augmented copies out, and the retr
 }
 
 TEST_CASE("removing a person's last photo, or the person, removes the person from the dataset and the model") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path(), 2);
     enrol_alice_and_bob(o);
-    REQUIRE(enroll("carol", {Photo{"c.jpg", image_bytes(sample_portrait("sample3-a"))}}, o, sample_models()).retrained);
+    REQUIRE(enroll("carol", {Photo{"c.jpg", image_bytes(portrait("sample3-a"))}}, o, test_models()).retrained);
 
-    const RemoveReport b = remove_photo("bob", "b1.jpg", o, sample_model_files());
+    const RemoveReport b = remove_photo("bob", "b1.jpg", o, test_model_files());
     CHECK(b.person_removed);
     CHECK(b.removed == std::vector<std::string>{"bob/b1.jpg"});
     CHECK(b.augmented_removed == 2);
@@ -149,7 +151,7 @@ TEST_CASE("removing a person's last photo, or the person, removes the person fro
     CHECK(b.people_before == 3);
     CHECK(b.people_after == 2);
 
-    const RemoveReport a = remove_person("alice", o, sample_models());
+    const RemoveReport a = remove_person("alice", o, test_models());
     CHECK(a.person_removed);
     CHECK(a.removed == std::vector<std::string>{"alice/a1.jpg", "alice/a2.jpg"});
     CHECK(a.augmented_removed == 4);
@@ -160,19 +162,20 @@ TEST_CASE("removing a person's last photo, or the person, removes the person fro
 }
 
 TEST_CASE("removal refuses unknown, unsafe and last entries before touching anything") {
+    SKIP_IF(npm_samples_missing());
     TempDir dir;
     const EnrollOptions o = enroll_options_in(dir.path(), 2);
-    REQUIRE(enroll("alice", {Photo{"a1.jpg", image_bytes(sample_portrait("sample1-a"))}}, o, sample_models()).retrained);
+    REQUIRE(enroll("alice", {Photo{"a1.jpg", image_bytes(portrait("sample1-a"))}}, o, test_models()).retrained);
     const std::string model = slurp_file(o.model);
     const std::string encodings = slurp_file(o.encodings);
 
-    CHECK_THROWS_AS(remove_person("bob", o, sample_models()), NotFoundError);
-    CHECK_THROWS_AS(remove_photo("alice", "zz.jpg", o, sample_models()), NotFoundError);
-    CHECK_THROWS_AS(remove_person("../dataset", o, sample_models()), UsageError);
-    CHECK_THROWS_AS(remove_photo("alice", "../alice/a1.jpg", o, sample_models()), UsageError);
-    CHECK_THROWS_WITH_AS(remove_person("alice", o, sample_models()), doctest::Contains("the last photo in the dataset"),
+    CHECK_THROWS_AS(remove_person("bob", o, test_models()), NotFoundError);
+    CHECK_THROWS_AS(remove_photo("alice", "zz.jpg", o, test_models()), NotFoundError);
+    CHECK_THROWS_AS(remove_person("../dataset", o, test_models()), UsageError);
+    CHECK_THROWS_AS(remove_photo("alice", "../alice/a1.jpg", o, test_models()), UsageError);
+    CHECK_THROWS_WITH_AS(remove_person("alice", o, test_models()), doctest::Contains("the last photo in the dataset"),
                          UsageError);
-    CHECK_THROWS_WITH_AS(remove_photo("alice", "a1.jpg", o, sample_models()),
+    CHECK_THROWS_WITH_AS(remove_photo("alice", "a1.jpg", o, test_models()),
                          doctest::Contains("the last photo in the dataset"), UsageError);
     CHECK(fs::exists(o.dataset / "alice" / "a1.jpg"));
     CHECK(slurp_file(o.model) == model);
