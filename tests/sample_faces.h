@@ -19,6 +19,9 @@ namespace facepipe::test {
 // enrols) or "stranger" (a face from sample4.jpg). Its face is the middle half.
 cv::Mat sample_portrait(const std::string& name);
 
+// `image` mirrored left to right: another photo of the same face.
+cv::Mat mirrored(const cv::Mat& image);
+
 // `image` encoded as ".jpg" or ".png" bytes.
 std::string image_bytes(const cv::Mat& image, const std::string& ext = ".jpg");
 

@@ -43,8 +43,7 @@ TEST_CASE("label_bytes names the faces of an image in memory exactly as label_im
     Predictor predictor(sample_models(), classifier, {}, (dir / "model.bin").string());
 
     cv::Mat known;  // not the training photo: mirrored and at 80 %
-    cv::flip(sample_portrait("sample2-a"), known, 1);
-    cv::resize(known, known, {}, 0.8, 0.8, cv::INTER_AREA);
+    cv::resize(mirrored(sample_portrait("sample2-a")), known, {}, 0.8, 0.8, cv::INTER_AREA);
     const std::string jpeg = image_bytes(known);
     write_file_atomic((dir / "known.jpg").string(), jpeg);
 

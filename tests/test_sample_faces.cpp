@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 namespace fs = std::filesystem;
@@ -36,6 +37,12 @@ cv::Mat sample_portrait(const std::string& name) {
     const cv::Rect f = it->second.face;
     const int m = f.width / 2;
     return photo(cv::Rect(f.x - m, f.y - m, f.width + 2 * m, f.height + 2 * m)).clone();
+}
+
+cv::Mat mirrored(const cv::Mat& image) {
+    cv::Mat out;
+    cv::flip(image, out, 1);
+    return out;
 }
 
 std::string image_bytes(const cv::Mat& image, const std::string& ext) {
