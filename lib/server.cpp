@@ -534,8 +534,8 @@ void Service::job(const Request&, Response& res) {
 }
 
 void Service::page(const Request& req, Response& res) const {
-    if (req.path.rfind("/api/", 0) == 0) throw HttpError(404, req.path, "no such endpoint");
     const WebAsset* a = find_web_asset(req.path == "/login" ? "/login.html" : req.path);
+    if (!a && req.path.rfind("/api/", 0) == 0) throw HttpError(404, req.path, "no such endpoint");
     if (!a) {
         if (req.path == "/login") {
             res.status = 200;
