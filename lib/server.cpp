@@ -442,6 +442,12 @@ void Service::fail(const Request& req, Response& res, int status, const std::str
 // an API call without it gets 401, a page a redirect to the form.
 int Service::gate(const Request& req, Response& res) const {
     tl_endpoint = nullptr;
+    const std::string why = cross_site_refusal(req.method, req.get_header_value("Host"),
+                                               req.get_header_value("Origin"), http_.loopback_only());
+    if (!why.empty()) {
+        reply(res, 403, {{"error", why}});
+        return 403;
+    }
     if (!auth_.enabled() || req.path == "/login" || req.path == "/logout") return 0;
     if (auth_.allows(req.get_header_value("x-api-key"), req.get_header_value("Cookie"))) return 0;
     const bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/metrics";

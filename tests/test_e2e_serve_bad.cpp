@@ -99,6 +99,11 @@ TEST_CASE("e2e: serve answers bad and hostile requests with their status codes a
     cases.push_back({"enrol with no photo", 400,
                      c.Post("/api/v1/people/Someone/photos", httplib::MultipartFormDataItems{{"other", "x", "", ""}})});
     cases.push_back({"enrol not multipart", 415, c.Post("/api/v1/people/Someone/photos", jpeg, "image/jpeg")});
+    cases.push_back({"an image sent as a form (curl --data-binary)", 415,
+                     c.Post("/api/v1/recognize", jpeg, "application/x-www-form-urlencoded")});
+    cases.push_back({"a write from another site's page", 403,
+                     c.Post("/api/v1/people/Someone/photos", {{"Origin", "http://evil.example"}}, one_file(jpeg))});
+    cases.push_back({"a rebound Host name", 403, c.Get("/api/v1/people", {{"Host", "evil.example:8080"}})});
     for (auto& k : cases) {
         CAPTURE(k.what);
         REQUIRE(k.result);
