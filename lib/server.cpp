@@ -461,6 +461,9 @@ int Service::gate(const Request& req, Response& res) const {
 }
 
 void Service::log(const Request& req, const Response& res, double ms) {
+    // Refusals before any handler ran (transport limits, 503, the key) get their one line here.
+    if (!tl_endpoint && res.status >= 400)
+        spdlog::info("{} {}: {} {}", req.method, printable(req.path), res.status, printable(res.body.substr(0, 300)));
     const char* endpoint = tl_endpoint ? tl_endpoint : req.path.rfind("/api/", 0) == 0 ? "other" : "page";
     tl_endpoint = nullptr;
     metrics_.observe(endpoint, req.method, res.status, ms / 1000);
