@@ -23,6 +23,7 @@
 #include "people.h"
 #include "server_auth.h"
 #include "server_request.h"
+#include "version.h"
 #include "web_assets.h"
 
 namespace facepipe {
@@ -921,6 +922,10 @@ void serve(const ServeOptions& options, const ModelFiles& files, const std::atom
                                                    "(--api-key-file or FACEPIPE_API_KEY)");
     auto models = LoadedModels::load(files);
     models->wait();  // a ModelError now, not on the first request
+    // Requests are analysed in parallel (`threads` of them), as encode analyses
+    // images: one BLAS thread each, not nested pools contending for the cores.
+    // (Enrolment's encode would set it anyway, midway through the server's life.)
+    set_blas_threads(1);
     Service service(o, models, http);
     spdlog::info("listening on {}://{}:{}/ ({} analysis threads{})", http.tls() ? "https" : "http", o.http.host,
                  http.port(), o.threads, o.api_key.empty() ? ", no API key" : ", API key required");
