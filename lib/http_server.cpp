@@ -319,7 +319,7 @@ struct HttpServer::Impl : httplib::Server {
     std::mutex mu;
     std::condition_variable cv, cv_reject;
     std::deque<int> pending, rejects;
-    int idle = 0;
+    int serving = 0;  // connections a worker has taken (the 503 lane's not counted)
     bool draining = false;
 
     explicit Impl(HttpOptions options) : o(std::move(options)) {}
@@ -494,7 +494,9 @@ void HttpServer::Impl::install_hooks() {
 void HttpServer::Impl::dispatch(int fd) {
     {
         std::lock_guard<std::mutex> lock(mu);
-        if (static_cast<int>(pending.size()) < o.queue + idle) {
+        // Room while connections being served plus those waiting are fewer than
+        // workers + queue (workers that have not started yet count as free).
+        if (serving + static_cast<int>(pending.size()) < o.workers + o.queue) {
             pending.push_back(fd);
             counters.queued = static_cast<int>(pending.size());
             cv.notify_one();
@@ -518,13 +520,14 @@ void HttpServer::Impl::worker(bool reject_lane) {
         int fd = -1;
         {
             std::unique_lock<std::mutex> lock(mu);
-            if (!reject_lane) ++idle;
             wake.wait(lock, [&] { return !queue.empty() || draining; });
-            if (!reject_lane) --idle;
             if (queue.empty()) return;  // draining, and nothing left
             fd = queue.front();
             queue.pop_front();
-            if (!reject_lane) counters.queued = static_cast<int>(queue.size());
+            if (!reject_lane) {
+                ++serving;
+                counters.queued = static_cast<int>(queue.size());
+            }
         }
         ++counters.active;
         try {
@@ -533,6 +536,10 @@ void HttpServer::Impl::worker(bool reject_lane) {
             spdlog::error("connection: {}", printable(e.what()));
         }
         --counters.active;
+        if (!reject_lane) {
+            std::lock_guard<std::mutex> lock(mu);
+            --serving;
+        }
     }
 }
 
