@@ -146,13 +146,13 @@ public:
     bool buffered() const { return off_ < len_ || (ssl_ && SSL_pending(ssl_) > 0); }
 
     // Waits for a request's first byte until `until`; gives up early when
-    // *abort turns true (checked every kStopCheck).
-    bool wait_request(Clock::time_point until, const std::atomic<bool>* abort) {
+    // give_up() turns true (checked every kStopCheck; none: never).
+    bool wait_request(Clock::time_point until, const std::function<bool()>& give_up) {
         if (buffered()) return true;
         for (;;) {
-            const auto slice = abort ? std::min(until, Clock::now() + kStopCheck) : until;
+            const auto slice = give_up ? std::min(until, Clock::now() + kStopCheck) : until;
             if (wait_fd(fd_, POLLIN, slice)) return true;
-            if (Clock::now() >= until || (abort && abort->load())) return false;
+            if (Clock::now() >= until || (give_up && give_up())) return false;
         }
     }
 
@@ -568,16 +568,19 @@ void HttpServer::Impl::serve(int fd, bool overloaded) {
     } else {
         tl_request = &state;
         static const std::function<void(httplib::Request&)> no_setup;
+        // An idle keep-alive connection holds a worker: it lets go as soon as
+        // another connection waits for one (or the server stops).
+        const std::function<bool()> give_up = [this] { return stopping || counters.queued > 0; };
         for (int n = 0; n < o.keep_alive_max; ++n) {
             // The first request may come up to keep_alive after connecting, as
-            // the next ones do; a stop only cuts the wait between requests.
-            if (!stream.wait_request(Clock::now() + std::min(o.keep_alive, read_limit), n == 0 ? nullptr : &stopping))
+            // the next ones do; only the waits between requests are cut short.
+            if (!stream.wait_request(Clock::now() + std::min(o.keep_alive, read_limit), n == 0 ? nullptr : give_up))
                 break;
             state.close_after = false;
             state.status = 0;
             state.start = Clock::now();
             stream.begin_request(state.start + read_limit);
-            const bool last = overloaded || stopping || n + 1 == o.keep_alive_max;
+            const bool last = overloaded || stopping || n + 1 == o.keep_alive_max || counters.queued > 0;
             bool closed = false;
             const bool ok = process_request(stream, last, closed, no_setup);
             if (stream.timed_out()) {

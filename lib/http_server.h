@@ -9,7 +9,8 @@
 //     leave within write_timeout;
 //   - its queue of accepted connections has no bound. Here at most `queue`
 //     wait for a worker; the next ones are answered 503 with Retry-After by
-//     one small extra thread, and closed unanswered when even that is backed up;
+//     one small extra thread, and closed unanswered when even that is backed up.
+//     A connection is kept alive only while no other waits for a worker;
 //   - its stop() abandons the connections waiting in its queue. Here stop()
 //     closes the listening socket, then every connection already accepted gets
 //     its current request served (keep-alive ends), and run() returns.
