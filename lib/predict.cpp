@@ -88,7 +88,7 @@ ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& 
     r.height = img.height;
     const StageTimes before = analyzer_.times();
     for (const Face& f : analyzer_.analyze(img))
-        r.faces.push_back(FaceLabel{f.box, classifier_->predict(f.descriptor, options_.tolerance)});
+        r.faces.push_back(FaceLabel{f.box, classifier_->predict(f.descriptor, options_.tolerance), f.score, f.descriptor});
     const StageTimes& t = analyzer_.times();
     spdlog::debug("{}: detect {:.0f} ms, landmarks {:.0f} ms, descriptors {:.0f} ms", printable(name),
                   t.detect_ms - before.detect_ms, t.landmarks_ms - before.landmarks_ms,

@@ -28,6 +28,8 @@ struct PredictOptions {
 struct FaceLabel {
     Box box;
     Prediction prediction;
+    double score = 0;         // the detector's confidence (Face::score)
+    Descriptor descriptor{};  // what the prediction was made from (serve's CompreFace API ranks people on it)
 };
 
 struct ImageLabels {
