@@ -71,13 +71,7 @@ struct LiveFixture {
             MESSAGE("skipped: npm samples missing (run scripts/setup.sh --tests)");
             return;
         }
-        const std::string make = std::string("bash '") + FACEPIPE_SOURCE_DIR + "/scripts/make_demo_dataset.sh' '" +
-                                 (dir / "dataset").string() + "' 2>/dev/null";
-        REQUIRE(std::system(make.c_str()) == 0);
-        const auto enc = run_facepipe_m({"encode", "--dataset", "dataset"}, dir.path());
-        REQUIRE_MESSAGE(enc.exit_code == 0, enc.err);
-        const auto tr = run_facepipe_m({"train"}, dir.path());
-        REQUIRE_MESSAGE(tr.exit_code == 0, tr.err);
+        make_demo_model(dir.path());
 
         auto portrait = [](const std::string& photo, cv::Rect face) {
             const cv::Mat img = cv::imread((kSamples / photo).string());
@@ -139,12 +133,6 @@ std::vector<Json> new_lines(const Child& c, std::size_t& offset) {
     auto lines = json_lines(out.substr(offset, end + 1 - offset));
     offset = end + 1;
     return lines;
-}
-
-std::vector<std::string> live_argv(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{FACEPIPE_BINARY, "--models", FACEPIPE_TEST_MODEL_DIR};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
 }
 
 }  // namespace
@@ -222,7 +210,7 @@ TEST_CASE("e2e: live headless follows and names the faces it was shown") {
 TEST_CASE("e2e: live stops cleanly on Ctrl-C and still reports") {
     LiveFixture fx;
     if (!fx.ready) return;
-    Child live(live_argv({"live", "--video", "scene.avi", "--headless", "--print-frames"}), fx.dir.path());
+    Child live(facepipe_argv_m({"live", "--video", "scene.avi", "--headless", "--print-frames"}), fx.dir.path());
     REQUIRE(eventually([&] { return !live.out_so_far().empty(); }, 20));  // running, in real time (~6 s of video)
     live.kill_group(SIGINT);
     const auto r = live.wait();
@@ -281,8 +269,8 @@ TEST_CASE("slow e2e: live switches to a retrained model mid-run without dropping
                 .exit_code == 0);
     fx.write_video(fx.dir / "long.avi", 15, 4 * kFrames);  // the scene, four times over
 
-    Child live(live_argv({"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames",
-                          "--reload-ms", "50"}),
+    Child live(facepipe_argv_m(
+                   {"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames", "--reload-ms", "50"}),
                fx.dir.path());
     std::vector<Json> all;
     std::size_t offset = 0;
