@@ -8,7 +8,7 @@
 #    verify sha512 integrity against the value pinned below, extract to
 #    CACHE_DIR/npm/face-api/package/ (model/, demo/, src/, dist/ ...).
 #  - --with-js: copy tests/js/package.json + package-lock.json to CACHE_DIR/npm/js/
-#    and `npm ci` there (node_modules stays out of the repo tree).
+#    and `npm ci` there (node_modules stays out of the repo tree); the same for tests/browser/.
 # Idempotent; safe to re-run. Progress goes to stderr. Nothing here is committed.
 set -euo pipefail
 
@@ -92,9 +92,11 @@ ls "$EXTRACT"/package/demo/sample*.jpg >/dev/null 2>&1 || die "no demo/sample*.j
 log "model: $EXTRACT/package/model/face_recognition_model.bin"
 
 # --- (b) JS test dependencies (optional) ------------------------------------
-if [ "$WITH_JS" = 1 ]; then
-  JS_SRC="$REPO_DIR/tests/js"
-  JS_DIR="$NPM_DIR/js"
+# tests/js: face-api's reference forward pass; tests/browser: puppeteer-core, which drives chromium.
+JS_SETS=(); [ "$WITH_JS" = 1 ] && JS_SETS=(js browser)
+for JS_SET in "${JS_SETS[@]}"; do
+  JS_SRC="$REPO_DIR/tests/$JS_SET"
+  JS_DIR="$NPM_DIR/$JS_SET"
   for f in package.json package-lock.json; do
     [ -f "$JS_SRC/$f" ] || die "missing $JS_SRC/$f"
   done
@@ -110,5 +112,5 @@ if [ "$WITH_JS" = 1 ]; then
       || die "npm ci failed in $JS_DIR"
   fi
   log "JS deps: $JS_DIR/node_modules (run with NODE_PATH=$JS_DIR/node_modules)"
-fi
+done
 log "done"
