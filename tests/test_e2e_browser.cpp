@@ -9,12 +9,8 @@
 // Screenshots of the pages go to $FACEPIPE_SCREENSHOT_DIR when set (the README's
 // docs/serve-*.png are made with FACEPIPE_SCREENSHOT_DIR=docs), else to the
 // test's temp folder.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -85,31 +81,14 @@ void write_y4m(const fs::path& path, const cv::Mat& ada, const cv::Mat& grace) {
     REQUIRE(out.good());
 }
 
-// A port on 127.0.0.1 that nothing listens on now.
-int free_port() {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(s >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    const bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    ::close(s);
-    REQUIRE(ok);
-    return ntohs(a.sin_port);
-}
-
-bool accepts_connections(int port) {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = s >= 0 && ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    if (s >= 0) ::close(s);
-    return ok;
+// The port a `serve --listen 127.0.0.1:0` Child said it listens on (its first
+// stdout line), or 0 while it has not said.
+int listening_port(const Child& server) {
+    const std::string out = server.out_so_far();
+    const auto end = out.find('\n');
+    if (end == std::string::npos) return 0;
+    const Json j = Json::parse(out.substr(0, end));
+    return j.at("event") == "listening" ? j.at("port").get<int>() : 0;
 }
 
 }  // namespace
@@ -140,11 +119,11 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
     fs::create_directories(shots);
     for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png"}) fs::remove(shots / name);
 
-    const int port = free_port();
-    Child server(facepipe_argv_m({"serve", "--listen", "127.0.0.1:" + std::to_string(port)}), dir.path());
-    REQUIRE_MESSAGE(eventually([&] { return !server.running() || accepts_connections(port); }, 60),
+    Child server(facepipe_argv_m({"serve", "--listen", "127.0.0.1:0"}), dir.path());
+    int port = 0;
+    REQUIRE_MESSAGE(eventually([&] { return !server.running() || (port = listening_port(server)) != 0; }, 60),
                     "the server does not listen: " << server.err_so_far());
-    REQUIRE_MESSAGE(server.running(), server.err_so_far());
+    REQUIRE_MESSAGE(port != 0, server.err_so_far());
 
     const Json ada = {{"label", "Ada"}, {"box", face_box(ada_at(0))}};
     const Json config = {

@@ -27,10 +27,7 @@ const FP = (() => {
     if (text) {
       try { body = JSON.parse(text); } catch (e) { body = null; }
     }
-    if (res.status === 401) {
-      const here = location.pathname.replace(/^.*\//, '') + location.search;
-      location.assign('login?next=' + encodeURIComponent(here));
-    }
+    if (res.status === 401) location.assign('login?next=' + encodeURIComponent(location.pathname + location.search));
     if (!res.ok) {
       const why = body && body.error ? body.error : `${res.status} ${res.statusText}`.trim();
       throw new ApiError(res.status, why, body);
