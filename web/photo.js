@@ -71,7 +71,10 @@
       const known = result.faces.filter((f) => f.known).length;
       FP.setStatus($('status'), `${file.name}: ${result.width}×${result.height}, ${result.faces.length} face(s), ` +
         `${known} known`, 'ok');
-      await showAnnotated(file, result);
+      await showAnnotated(file, result).catch((err) => {
+        $('annotated').hidden = true;  // the table stands without the picture
+        FP.setStatus($('status'), `${$('status').textContent}; ${err.message}`, 'error');
+      });
     } catch (err) {
       state.error = err.message;
       $('annotated').hidden = true;
