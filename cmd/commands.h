@@ -65,5 +65,6 @@ void add_eval(CLI::App& app, Globals& g);
 void add_live(CLI::App& app, Globals& g);
 void add_enroll(CLI::App& app, Globals& g);
 void add_manifest(CLI::App& app, Globals& g);
+void add_serve(CLI::App& app, Globals& g);
 
 }  // namespace facepipe::cmd

@@ -42,18 +42,7 @@ void add_enroll(CLI::App& app, Globals& g) {
     EnrollOptions& o = cmd->o;
     c->add_option("NAME", cmd->name, "the person: the folder name and the label predict prints")->required();
     c->add_option("PHOTO", cmd->photos, "photos showing this person alone")->required();
-    c->add_option("-d,--dataset", o.dataset, "dataset folder: one sub-folder of photos per person")
-        ->capture_default_str()->envname("FACEPIPE_DATASET");
-    c->add_option("-e,--encodings", o.encodings, "encodings file to update")
-        ->capture_default_str()->envname("FACEPIPE_ENCODINGS");
-    c->add_option("-m,--model", o.model, "model file to write")->capture_default_str()->envname("FACEPIPE_MODEL");
-    c->add_option("-l,--labels", o.labels, "labels file to write")->capture_default_str()->envname("FACEPIPE_LABELS");
-    c->add_option("--lock", o.lock, "lock file shared with scripts/retrain.sh (default: facepipe.lock beside the model)")
-        ->envname("FACEPIPE_LOCK");
-    c->add_option("-n,--copies", o.augment.copies, "augmented copies per photo: use the dataset's setting")
-        ->capture_default_str()->check(CLI::Range(0, 100))->envname("FACEPIPE_COPIES");
-    c->add_option("--seed", o.augment.seed, "augmentation seed: use the dataset's setting")
-        ->capture_default_str()->envname("FACEPIPE_SEED");
+    add_enrolment_flags(c, o);
     c->add_option("-j,--threads", o.threads, "encode worker threads (0 = all cores)")->capture_default_str();
     add_analyzer_flags(c, o.analyzer);
     run_on_callback(c, g, cmd);

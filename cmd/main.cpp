@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     cmd::add_live(app, g);
     cmd::add_enroll(app, g);
     cmd::add_manifest(app, g);
+    cmd::add_serve(app, g);
 
     app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
     try {

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <exception>
 #include <map>
 #include <sstream>
 
@@ -16,10 +19,18 @@ namespace facepipe {
 namespace fs = std::filesystem;
 namespace {
 
+using Kind = PhotoVerdict::Kind;
+
+// A photo given to enroll: its bytes, or why they could not be read.
+struct Input {
+    Photo photo;
+    Kind read_failure = Kind::accepted;  // accepted = read fine
+    std::string cause;
+};
+
 // A photo that decoded, waiting for the face check.
 struct Candidate {
-    std::string input;
-    std::string bytes;
+    std::size_t index;  // in the inputs, and so in the verdicts
     std::string sha256;
     LoadedImage image;
 };
@@ -40,14 +51,22 @@ std::string person_folder(const fs::path& dataset, const std::string& name) {
     return name;
 }
 
-// SHA-256 -> dataset-relative path of the originals already in `dir`.
-std::map<std::string, std::string> existing_originals(const fs::path& dir, const std::string& folder) {
-    std::map<std::string, std::string> by_hash;
+// What a photo's bytes repeat: a stored photo ("<folder>/<file>", id = file) or
+// an earlier photo of the batch (its name, and index to find its id later).
+struct Seen {
+    std::string shown;
+    std::string id;
+    std::size_t index = SIZE_MAX;  // SIZE_MAX: a stored photo
+};
+
+// SHA-256 -> the originals already in `dir`.
+std::map<std::string, Seen> existing_originals(const fs::path& dir, const std::string& folder) {
+    std::map<std::string, Seen> by_hash;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string file = e.path().filename().string();
         if (file.empty() || file[0] == '.' || !e.is_regular_file(ec) || !looks_like_image_path(e.path())) continue;
-        by_hash.emplace(sha256_file(e.path().string()), folder + "/" + file);
+        by_hash.emplace(sha256_file(e.path().string()), Seen{folder + "/" + file, file});
     }
     return by_hash;
 }
@@ -55,7 +74,8 @@ std::map<std::string, std::string> existing_originals(const fs::path& dir, const
 // The file name a photo is stored under (see enroll's contract).
 std::string stored_name(const fs::path& input, const std::string& sha256, const fs::path& dir) {
     std::string base = input.filename().string();
-    const bool plain = !base.empty() && base[0] != '.' && looks_like_image_path(base) && printable(base) == base;
+    const bool plain = !base.empty() && base[0] != '.' && base.size() <= 128 &&
+                       base.find('\\') == std::string::npos && looks_like_image_path(base) && printable(base) == base;
     if (!plain) base = "photo-" + sha256.substr(0, 12) + (looks_like_image_path(input) ? input.extension().string() : ".jpg");
     std::error_code ec;
     if (fs::exists(dir / base, ec)) {
@@ -65,23 +85,39 @@ std::string stored_name(const fs::path& input, const std::string& sha256, const 
     return base;
 }
 
-// Reads and decodes each photo; refused ones are reported, duplicates noted.
-std::vector<Candidate> decodable_photos(const std::vector<fs::path>& photos, const EnrollOptions& o,
-                                        std::map<std::string, std::string> known, EnrollReport& r) {
+void refuse(EnrollReport& r, std::size_t i, Kind kind, std::string detail) {
+    r.verdicts[i].kind = kind;
+    r.verdicts[i].detail = std::move(detail);
+}
+
+// Decodes each photo that was read; refused ones get their verdict, duplicates
+// theirs (a repeat within this batch, too: repeat_of[its index] = the first's).
+std::vector<Candidate> decodable_photos(const std::vector<Input>& inputs, const EnrollOptions& o,
+                                        std::map<std::string, Seen> seen, EnrollReport& r,
+                                        std::map<std::size_t, std::size_t>& repeat_of) {
     std::vector<Candidate> out;
-    for (const auto& p : photos) {
-        Candidate c{p.string(), "", "", {}};
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Input& in = inputs[i];
+        if (in.read_failure != Kind::accepted) {
+            refuse(r, i, in.read_failure, "not a usable image: " + in.cause);
+            continue;
+        }
+        Candidate c{i, "", {}};
         try {
-            c.bytes = read_file(c.input, o.limits.max_file_bytes);
-            c.image = decode_image(c.bytes, c.input, o.limits);
+            c.image = decode_image(in.photo.bytes, in.photo.name, o.limits);
+        } catch (const LimitError& e) {
+            refuse(r, i, Kind::too_large, "not a usable image: " + e.cause());
+            continue;
         } catch (const Error& e) {
-            r.refused.push_back(c.input + ": not a usable image: " + e.cause());
+            refuse(r, i, Kind::not_an_image, "not a usable image: " + e.cause());
             continue;
         }
         c.sha256 = c.image.sha256;  // decode_image hashed the bytes already
-        const auto [it, fresh] = known.emplace(c.sha256, c.input);  // a repeat within this batch, too
+        const auto [it, fresh] = seen.emplace(c.sha256, Seen{in.photo.name, "", i});
         if (!fresh) {
-            r.duplicates.push_back(c.input + ": same photo as " + it->second + ", skipped");
+            refuse(r, i, Kind::duplicate, "same photo as " + it->second.shown + ", skipped");
+            r.verdicts[i].id = it->second.id;
+            if (it->second.index != SIZE_MAX) repeat_of[i] = it->second.index;
             continue;
         }
         out.push_back(std::move(c));
@@ -99,14 +135,25 @@ std::vector<Candidate> with_one_face(std::vector<Candidate> candidates, std::sha
         int found = 0;
         analyzer.analyze(c.image, 1, &found);
         if (found == 0)
-            r.refused.push_back(c.input + ": no face found");
+            refuse(r, c.index, Kind::no_face, "no face found");
         else if (found > 1)
-            r.refused.push_back(c.input + ": shows " + std::to_string(found) + " faces; enrol photos of " +
-                                r.person + " alone (or cropped to their face)");
+            refuse(r, c.index, Kind::several_faces,
+                   "shows " + std::to_string(found) + " faces; enrol photos of " + r.person +
+                       " alone (or cropped to their face)");
         else
             out.push_back(std::move(c));
     }
     return out;
+}
+
+// A repeat of a photo stored in this batch gets its id; then the CLI's lines.
+void finish_verdicts(EnrollReport& r, const std::map<std::size_t, std::size_t>& repeat_of) {
+    for (const auto& [i, first] : repeat_of)
+        if (r.verdicts[first].kind == Kind::accepted) r.verdicts[i].id = r.verdicts[first].id;
+    for (const auto& v : r.verdicts) {
+        if (v.kind == Kind::duplicate) r.duplicates.push_back(v.line());
+        if (v.refused()) r.refused.push_back(v.line());
+    }
 }
 
 int ok_encodings(const fs::path& path) {
@@ -127,37 +174,43 @@ int model_people(const EnrollOptions& o) {
     }
 }
 
-// augment -> encode -> train -> save, on the whole dataset.
-void retrain(const EnrollOptions& o, std::shared_ptr<const LoadedModels> models, EnrollReport& r) {
-    r.encodings_before = ok_encodings(o.encodings);
-    r.people_before = model_people(o);
-    r.augment = augment_dataset(o.dataset, o.augment);
-    EncodeOptions eo;
-    eo.dataset = o.dataset;
-    eo.output = o.encodings;
-    eo.threads = o.threads;
-    eo.analyzer = o.analyzer;
-    eo.limits = o.limits;
-    r.encode = encode_dataset(eo, std::move(models));
-    const TrainedModel m = train(read_encodings(o.encodings.string()), o.train, &r.train);
-    save_model(m, o.model.string(), o.labels.string());
-    r.retrained = true;
-    r.encodings_after = r.encode.ok;
-    r.people_after = static_cast<int>(m.gallery.names().size());
-    r.training_id = m.training_id;
+// options.progress, made safe to call from augment's and encode's threads: an
+// exception it throws is kept and rethrown by stage_done(), on this thread.
+class Progress {
+public:
+    explicit Progress(const StageProgress& fn) : fn_(fn) {}
+    void operator()(std::string_view stage, double fraction) noexcept {
+        if (!fn_ || error_) return;
+        try {
+            fn_(stage, fraction);
+        } catch (...) {
+            error_ = std::current_exception();
+        }
+    }
+    ProgressCallback stage(std::string_view name) {
+        (*this)(name, 0.0);
+        stage_done();
+        return [this, name](std::size_t done, std::size_t total) {
+            (*this)(name, total ? double(done) / double(total) : 1.0);
+        };
+    }
+    void stage_done() {
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    const StageProgress& fn_;
+    std::exception_ptr error_;
+};
+
+std::vector<Input> inputs_of(const std::vector<Photo>& photos) {
+    std::vector<Input> inputs;
+    for (const auto& p : photos) inputs.push_back(Input{p, Kind::accepted, ""});
+    return inputs;
 }
 
-}  // namespace
-
-std::string enroll_name(std::string_view name) {
-    std::string why;
-    auto nfc = normalise_person_name(name, &why);
-    if (!nfc) throw UsageError("person name '" + std::string(name) + "'", why);
-    return *nfc;
-}
-
-EnrollReport enroll(std::string_view name, const std::vector<fs::path>& photos, const EnrollOptions& o,
-                    const ModelFiles& model_files) {
+EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inputs, const EnrollOptions& o,
+                           const std::function<std::shared_ptr<const LoadedModels>()>& load_models) {
     EnrollReport r;
     const std::string nfc = enroll_name(name);
     const fs::path lock_path = o.lock.empty() ? default_lock_path(o.model) : o.lock;
@@ -170,22 +223,116 @@ EnrollReport enroll(std::string_view name, const std::vector<fs::path>& photos, 
     r.person = person_folder(o.dataset, nfc);
     const fs::path dir = o.dataset / r.person;
     r.new_person = !fs::is_directory(dir, ec);
+    for (const auto& in : inputs) r.verdicts.push_back(PhotoVerdict{in.photo.name, Kind::accepted, "", ""});
 
-    auto candidates = decodable_photos(photos, o, existing_originals(dir, r.person), r);
-    if (candidates.empty() && r.duplicates.empty()) return r;  // every photo refused: nothing to do
-    auto models = LoadedModels::load(model_files);
-    candidates = with_one_face(std::move(candidates), models, o, r);
-    if (candidates.empty() && r.duplicates.empty()) return r;
+    std::map<std::size_t, std::size_t> repeat_of;
+    auto candidates = decodable_photos(inputs, o, existing_originals(dir, r.person), r, repeat_of);
+    const auto any_duplicate = [&] {
+        return std::any_of(r.verdicts.begin(), r.verdicts.end(), [](const auto& v) { return v.kind == Kind::duplicate; });
+    };
+    std::shared_ptr<const LoadedModels> models;
+    if (!candidates.empty()) {
+        models = load_models();
+        candidates = with_one_face(std::move(candidates), models, o, r);
+    }
+    if (candidates.empty() && !any_duplicate()) {  // every photo refused: nothing to do
+        finish_verdicts(r, repeat_of);
+        return r;
+    }
 
     fs::create_directories(dir, ec);
     if (ec) throw Error(dir.string(), "cannot create the person folder: " + ec.message());
     for (const auto& c : candidates) {
-        const std::string file = stored_name(c.input, c.sha256, dir);
-        write_file_atomic((dir / file).string(), c.bytes);
+        const Photo& photo = inputs[c.index].photo;
+        const std::string file = stored_name(fs::path(photo.name), c.sha256, dir);
+        write_file_atomic((dir / file).string(), photo.bytes);
         r.added.push_back(r.person + "/" + file);
+        r.verdicts[c.index].id = file;
     }
-    retrain(o, std::move(models), r);
+    retrain_dataset(o, models ? models : load_models(), r);
+    finish_verdicts(r, repeat_of);
     return r;
+}
+
+}  // namespace
+
+const char* to_string(PhotoVerdict::Kind k) {
+    switch (k) {
+        case Kind::accepted: return "accepted";
+        case Kind::duplicate: return "duplicate";
+        case Kind::not_an_image: return "not_an_image";
+        case Kind::no_face: return "no_face";
+        case Kind::several_faces: return "several_faces";
+        case Kind::too_large: return "too_large";
+        case Kind::unreadable: return "unreadable";
+    }
+    return "unknown";
+}
+
+void retrain_dataset(const EnrollOptions& o, std::shared_ptr<const LoadedModels> models, RetrainReport& r) {
+    Progress progress(o.progress);
+    r.encodings_before = ok_encodings(o.encodings);
+    r.people_before = model_people(o);
+    r.augment = augment_dataset(o.dataset, o.augment, progress.stage("augment"));
+    progress.stage_done();
+    EncodeOptions eo;
+    eo.dataset = o.dataset;
+    eo.output = o.encodings;
+    eo.threads = o.threads;
+    eo.analyzer = o.analyzer;
+    eo.limits = o.limits;
+    r.encode = encode_dataset(eo, std::move(models), progress.stage("encode"));
+    progress.stage_done();
+    progress("train", 0);
+    progress.stage_done();
+    const TrainedModel m = train(read_encodings(o.encodings.string()), o.train, &r.train);
+    progress("train", 1);
+    progress("save", 0);
+    progress.stage_done();
+    save_model(m, o.model.string(), o.labels.string());
+    progress("save", 1);
+    r.retrained = true;
+    r.encodings_after = r.encode.ok;
+    r.people_after = static_cast<int>(m.gallery.names().size());
+    r.training_id = m.training_id;
+    progress.stage_done();
+}
+
+std::string enroll_name(std::string_view name) {
+    std::string why;
+    auto nfc = normalise_person_name(name, &why);
+    if (!nfc) throw UsageError("person name '" + std::string(name) + "'", why);
+    return *nfc;
+}
+
+EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, const EnrollOptions& o,
+                    std::shared_ptr<const LoadedModels> models) {
+    return enroll_inputs(name, inputs_of(photos), o, [&] { return models; });
+}
+
+EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, const EnrollOptions& o,
+                    const ModelFiles& models) {
+    return enroll_inputs(name, inputs_of(photos), o, [&] { return LoadedModels::load(models); });
+}
+
+EnrollReport enroll(std::string_view name, const std::vector<fs::path>& photos, const EnrollOptions& o,
+                    const ModelFiles& models) {
+    enroll_name(name);  // a refused name touches nothing, not even the photos
+    std::vector<Input> inputs;
+    for (const auto& p : photos) {
+        Input in{Photo{p.string(), ""}, Kind::accepted, ""};
+        try {
+            in.photo.bytes = read_file(in.photo.name, o.limits.max_file_bytes);
+        } catch (const LimitError& e) {
+            in.read_failure = Kind::too_large;
+            in.cause = e.cause();
+        } catch (const Error& e) {
+            in.read_failure = Kind::unreadable;
+            in.cause = e.cause();
+        }
+        inputs.push_back(std::move(in));
+    }
+    return enroll_inputs(name, inputs, o, [&] { return LoadedModels::load(models); });
 }
 
 std::string format_enroll_report(const EnrollReport& r, const EnrollOptions& o) {

@@ -9,6 +9,8 @@
 // retrain waits for it instead of racing it.
 #pragma once
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,11 @@
 
 namespace facepipe {
 
+// Progress of a retrain: `stage` is "augment", "encode", "train" or "save", in
+// that order, and `fraction` how much of it is done, from 0 to 1 (each stage
+// reports 0 when it starts and 1 when it ends).
+using StageProgress = std::function<void(std::string_view stage, double fraction)>;
+
 struct EnrollOptions {
     std::filesystem::path dataset = "dataset";
     std::filesystem::path encodings = "encodings.bin";
@@ -34,21 +41,58 @@ struct EnrollOptions {
     ImageLimits limits;
     TrainOptions train;
     int threads = 0;             // encode's worker threads, 0 = all cores
+    // Optional. Called on the calling thread or (during "augment") on one of
+    // augment's workers, never two at once. It may throw to cancel: the
+    // exception is rethrown when the stage ends (or at once, in train and
+    // save), and the change is undone as for any other failure.
+    StageProgress progress;
 };
 
-struct EnrollReport {
-    std::string person;                  // the folder (and label) the photos went to
-    bool new_person = false;             // the folder did not exist before
-    std::vector<std::string> added;      // dataset-relative paths of the copied photos
-    std::vector<std::string> duplicates; // "<photo>: same photo as <rel path or photo>, skipped"
-    std::vector<std::string> refused;    // "<photo>: <why>", one line each
-    bool retrained = false;              // augment, encode and train ran
+// A photo already in memory: its name (for messages and the stored file's
+// name; only its last path component is ever used) and its encoded bytes.
+struct Photo {
+    std::string name;
+    std::string bytes;
+};
+
+// What enroll decided for one photo.
+struct PhotoVerdict {
+    enum class Kind { accepted, duplicate, not_an_image, no_face, several_faces, too_large, unreadable };
+    std::string photo;   // the photo's name, as given
+    Kind kind = Kind::accepted;
+    // Why, for people: what follows "<photo>: " in the CLI's line ("" when
+    // accepted), e.g. "no face found", "same photo as alice/a.jpg, skipped",
+    // "not a usable image: truncated JPEG".
+    std::string detail;
+    // The file name under <dataset>/<person>/ (PhotoInfo::id, people.h): where an
+    // accepted photo was stored, or the stored photo a duplicate repeats ("" when
+    // it repeats a photo of this batch that was not stored).
+    std::string id;
+    bool refused() const { return kind != Kind::accepted && kind != Kind::duplicate; }
+    std::string line() const { return photo + ": " + detail; }  // the CLI's log line
+};
+// "accepted", "duplicate", "not_an_image", "no_face", "several_faces", "too_large", "unreadable".
+const char* to_string(PhotoVerdict::Kind k);
+
+// What a retrain of the whole dataset did (enroll, and people.h's removals).
+struct RetrainReport {
+    bool retrained = false;              // augment, encode and train ran and the model was saved
     int encodings_before = 0, encodings_after = 0;  // records with a descriptor
     int people_before = 0, people_after = 0;        // labels in the model
     std::string training_id;             // of the new model, when retrained
     AugmentSummary augment;
     EncodeSummary encode;
     TrainReport train;
+};
+
+struct EnrollReport : RetrainReport {
+    std::string person;                  // the folder (and label) the photos went to
+    bool new_person = false;             // the folder did not exist before
+    std::vector<std::string> added;      // dataset-relative paths of the copied photos
+    std::vector<PhotoVerdict> verdicts;  // one per photo, in the order given
+    // Derived from `verdicts`, one line each (PhotoVerdict::line), in order:
+    std::vector<std::string> duplicates; // "<photo>: same photo as <rel path or photo>, skipped"
+    std::vector<std::string> refused;    // "<photo>: <why>"
 };
 
 // enroll_name(name)
@@ -62,22 +106,43 @@ std::string enroll_name(std::string_view name);
 //   ensures:  under the lock (waiting for it, with an info log, when busy):
 //             each photo that decodes (image.h) and shows exactly one face
 //             (FaceAnalyzer, options.analyzer) is copied into
-//             <dataset>/<person>/ (mode 0600, atomically) under its own file name,
-//             or "photo-<sha12>.<ext>" when that name is hidden, not printable or
-//             not an image extension, with "-<sha8>" added when the name is taken.
+//             <dataset>/<person>/ (mode 0600, atomically) under its own file name
+//             (the last component of Photo::name),
+//             or "photo-<sha12>.<ext>" when that name is hidden, not printable,
+//             holds a backslash, is over 128 bytes or has no image extension,
+//             with "-<sha8>" added when the name is taken.
 //             <person> is the existing folder whose NFC form equals the name, else
 //             the NFC name. A photo whose bytes are already in that folder is a
-//             duplicate, not copied again. Refused photos are listed with why; the
-//             rest of the batch goes on. Unless every photo was refused, it then
-//             runs augment_dataset, encode_dataset and train on the whole dataset
-//             and saves the model (model_file.h save_model), so the model always
-//             matches the dataset when it returns.
+//             duplicate, not copied again. Every photo gets its verdict; refused
+//             ones do not stop the batch. Unless every photo was refused, it then
+//             runs retrain_dataset, so the model always matches the dataset when
+//             it returns.
 //   throws:   UsageError for a bad name (enroll_name), before anything else;
 //             Error for a lock, dataset or artifact that cannot be
 //             used (e.g. a corrupt encodings.bin), or no usable encodings;
-//             ModelError when the face models are missing or corrupt.
+//             ModelError when the face models are missing or corrupt; whatever
+//             options.progress throws.
+// The models are loaded only when some photo decodes (ModelFiles), or shared
+// with the caller (a server keeps them loaded).
+EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, const EnrollOptions& options,
+                    std::shared_ptr<const LoadedModels> models);
+EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, const EnrollOptions& options,
+                    const ModelFiles& models);
+// The same for files: each is read (at most options.limits.max_file_bytes) and
+// named by its path; one that cannot be read is refused as unreadable (too_large
+// when over the limit).
 EnrollReport enroll(std::string_view name, const std::vector<std::filesystem::path>& photos,
                     const EnrollOptions& options, const ModelFiles& models);
+
+// retrain_dataset(options, models, report)
+//   requires: the caller holds the lock (lock.h) for options.model.
+//   ensures:  augment_dataset, encode_dataset and train on the whole dataset,
+//             then save_model: the model matches the dataset. report's fields
+//             are filled as each stage ends; options.progress is called.
+//   throws:   what the stages throw (e.g. Error("encodings", "no usable
+//             encodings ...")).
+void retrain_dataset(const EnrollOptions& options, std::shared_ptr<const LoadedModels> models,
+                     RetrainReport& report);
 
 // What changed, for people: photos added, encodings and people before -> after.
 std::string format_enroll_report(const EnrollReport& r, const EnrollOptions& options);

@@ -46,4 +46,20 @@ public:
     using Error::Error;
 };
 
+// Something named by the caller does not exist: a person or a photo of a
+// person (people.h). Bad input as far as the binary goes (exit 1); the server
+// answers 404.
+class NotFoundError : public Error {
+public:
+    using Error::Error;
+};
+
+// An input is over a configured limit (image.h ImageLimits: the file's bytes or
+// its pixels). Bad input (exit 1), refused before it could use up memory; the
+// server answers 413; enroll's verdict is too_large.
+class LimitError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace facepipe

@@ -73,7 +73,7 @@ std::string read_file(const std::string& path, std::uint64_t max_bytes) {
     const std::streamoff size = in.tellg();
     if (size < 0) throw Error(path, "cannot determine file size");
     if (static_cast<std::uint64_t>(size) > max_bytes)
-        throw Error(path, "file is too large (" + std::to_string(size) + " bytes, limit " +
+        throw LimitError(path, "file is too large (" + std::to_string(size) + " bytes, limit " +
                               std::to_string(max_bytes) + ")");
     std::string bytes(static_cast<size_t>(size), '\0');
     in.seekg(0);

@@ -15,8 +15,9 @@ namespace facepipe {
 // Throws Error(path, cause) on failure and leaves no temporary file behind.
 void write_file_atomic(const std::string& path, const std::string& bytes, unsigned mode = 0600);
 
-// Reads a whole file. Throws Error(path, cause) when it cannot be read or is
-// larger than max_bytes (a guard against hostile or mistaken inputs).
+// Reads a whole file. Throws Error(path, cause) when it cannot be read, and
+// LimitError (error.h) when it is larger than max_bytes (a guard against
+// hostile or mistaken inputs).
 std::string read_file(const std::string& path, std::uint64_t max_bytes = (1ull << 32));
 
 }  // namespace facepipe

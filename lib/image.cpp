@@ -136,7 +136,7 @@ std::string describe_pixels(std::uint64_t n) {
 
 [[noreturn]] void refuse_size(const std::string& name, std::uint64_t w, std::uint64_t h,
                               const ImageLimits& limits) {
-    throw Error(name, "image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
+    throw LimitError(name, "image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
                           describe_pixels(w * h) + "), over the " +
                           describe_pixels(limits.max_pixels) + " limit");
 }
@@ -190,9 +190,9 @@ LoadedImage decode_image(const std::string& bytes, const std::string& name, cons
                          std::string sha256) {
     if (bytes.empty()) throw Error(name, "empty file");
     if (bytes.size() > limits.max_file_bytes)
-        throw Error(name, "file is too large (" + std::to_string(bytes.size()) + " bytes, limit " +
+        throw LimitError(name, "file is too large (" + std::to_string(bytes.size()) + " bytes, limit " +
                               std::to_string(limits.max_file_bytes) + ")");
-    if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw Error(name, "file is too large");
+    if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw LimitError(name, "file is too large");
     const Header h = sniff(bytes, name);
 
     int reduction = 1;

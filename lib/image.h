@@ -38,7 +38,8 @@ struct LoadedImage {
 //             BEFORE decoding (JPEG, PNG, WebP), so a bomb never allocates.
 //   throws:   Error(name_for_errors, cause) with a one-line cause, e.g.
 //             "empty file", "not a recognised image format", "truncated JPEG",
-//             "truncated PNG", "image is 20000x20000 (400 MP), over the 60 MP limit".
+//             "truncated PNG"; LimitError (error.h) when over `limits`, e.g.
+//             "image is 20000x20000 (400 MP), over the 60 MP limit".
 LoadedImage decode_image(const std::string& bytes, const std::string& name_for_errors,
                          const ImageLimits& limits = {}, std::string sha256 = {});
 
@@ -46,7 +47,8 @@ LoadedImage decode_image(const std::string& bytes, const std::string& name_for_e
 //   ensures: reads the file once (at most limits.max_file_bytes) and returns
 //            decode_image(bytes, path, limits). Any path the OS accepts works
 //            (spaces, non-ASCII UTF-8).
-//   throws:  Error(path, cause) when the file cannot be read or decoded.
+//   throws:  Error(path, cause) when the file cannot be read or decoded
+//            (LimitError when over `limits`).
 LoadedImage load_image(const std::string& path, const ImageLimits& limits = {});
 
 // True when the extension is one facepipe treats as a photo in folder walks:

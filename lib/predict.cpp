@@ -62,11 +62,24 @@ Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr
 }
 
 ImageLabels Predictor::label_image(const std::string& path) {
+    std::string bytes;
+    try {
+        bytes = read_file(path, options_.limits.max_file_bytes);
+    } catch (const Error& e) {
+        ImageLabels r;
+        r.input = path;
+        r.error = e.cause();
+        return r;
+    }
+    return label_bytes(bytes, path);
+}
+
+ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& name) {
     ImageLabels r;
-    r.input = path;
+    r.input = name;
     LoadedImage img;
     try {
-        img = load_image(path, options_.limits);
+        img = decode_image(bytes, name, options_.limits);
     } catch (const Error& e) {
         r.error = e.cause();
         return r;
@@ -75,10 +88,11 @@ ImageLabels Predictor::label_image(const std::string& path) {
     r.height = img.height;
     const StageTimes before = analyzer_.times();
     for (const Face& f : analyzer_.analyze(img))
-        r.faces.push_back(FaceLabel{f.box, classifier_->predict(f.descriptor, options_.tolerance)});
+        r.faces.push_back(FaceLabel{f.box, classifier_->predict(f.descriptor, options_.tolerance), f.score, f.descriptor});
     const StageTimes& t = analyzer_.times();
-    spdlog::debug("{}: detect {:.0f} ms, landmarks {:.0f} ms, descriptors {:.0f} ms", path, t.detect_ms - before.detect_ms,
-                  t.landmarks_ms - before.landmarks_ms, t.descriptor_ms - before.descriptor_ms);
+    spdlog::debug("{}: detect {:.0f} ms, landmarks {:.0f} ms, descriptors {:.0f} ms", printable(name),
+                  t.detect_ms - before.detect_ms, t.landmarks_ms - before.landmarks_ms,
+                  t.descriptor_ms - before.descriptor_ms);
     if (!options_.annotate_dir.empty()) write_annotated(img, r);
     return r;
 }
@@ -132,6 +146,18 @@ const char* status_of(const ImageLabels& r) { return !r.ok() ? "error" : r.faces
 
 }  // namespace
 
+nlohmann::json image_labels_json(const ImageLabels& r) {
+    nlohmann::json j = {{"file", r.input}, {"status", status_of(r)}, {"width", r.width}, {"height", r.height}};
+    j["faces"] = nlohmann::json::array();
+    for (const auto& f : r.faces)
+        j["faces"].push_back({{"box", {{"x", f.box.x}, {"y", f.box.y}, {"width", f.box.width}, {"height", f.box.height}}},
+                              {"label", f.prediction.name},
+                              {"known", f.prediction.label >= 0},
+                              {"distance", std::round(f.prediction.distance * 1e4) / 1e4}});
+    j["error"] = r.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+    return j;
+}
+
 ResultWriter::ResultWriter(std::ostream& out, OutputFormat format) : out_(out), format_(format) {
     if (format_ == OutputFormat::csv) out_ << "file,status,face,x,y,width,height,label,distance,error\n";
     if (format_ == OutputFormat::table) {
@@ -143,18 +169,9 @@ ResultWriter::ResultWriter(std::ostream& out, OutputFormat format) : out_(out), 
 
 void ResultWriter::write(const ImageLabels& r) {
     switch (format_) {
-        case OutputFormat::jsonl: {
-            nlohmann::json j = {{"file", r.input}, {"status", status_of(r)}, {"width", r.width}, {"height", r.height}};
-            j["faces"] = nlohmann::json::array();
-            for (const auto& f : r.faces)
-                j["faces"].push_back({{"box", {{"x", f.box.x}, {"y", f.box.y}, {"width", f.box.width}, {"height", f.box.height}}},
-                                      {"label", f.prediction.name},
-                                      {"known", f.prediction.label >= 0},
-                                      {"distance", std::round(f.prediction.distance * 1e4) / 1e4}});
-            j["error"] = r.ok() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
-            out_ << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        case OutputFormat::jsonl:
+            out_ << image_labels_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
             break;
-        }
         case OutputFormat::csv:
             if (r.faces.empty()) out_ << csv_field(r.input) << "," << status_of(r) << ",,,,,,,," << csv_field(r.error) << "\n";
             for (size_t i = 0; i < r.faces.size(); ++i) {

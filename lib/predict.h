@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct PredictOptions {
 struct FaceLabel {
     Box box;
     Prediction prediction;
+    double score = 0;         // the detector's confidence (Face::score)
+    Descriptor descriptor{};  // what the prediction was made from (serve's CompreFace API ranks people on it)
 };
 
 struct ImageLabels {
@@ -44,11 +47,25 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
                                        std::vector<ImageLabels>* missing);
 
 // Refuses (throws ModelError) when the classifier was trained on descriptors
-// from other models than those loaded.
+// from other models than those loaded. Not thread-safe (it owns a
+// FaceAnalyzer): one Predictor per thread, sharing the models and classifier.
 class Predictor {
 public:
     Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
               PredictOptions options, const std::string& model_path);
+
+    // label_bytes(bytes, name)
+    //   requires: nothing: any bytes are acceptable input.
+    //   ensures:  the faces in the image `bytes` decode to (decode_image with
+    //             options.limits), largest first, each named by the classifier;
+    //             input = name. An image that cannot be used (not an image,
+    //             truncated, over the limits) gives a result with its one-line
+    //             error and no faces: never throws for bad input.
+    //             With options.annotate_dir, the annotated copy is named after `name`.
+    ImageLabels label_bytes(const std::string& bytes, const std::string& name);
+    // label_image(path): reads the file (at most options.limits.max_file_bytes),
+    //   then label_bytes(bytes, path); a file that cannot be read is an error on
+    //   the result, as for bad bytes.
     ImageLabels label_image(const std::string& path);
     const StageTimes& times() const { return analyzer_.times(); }
 
@@ -60,6 +77,14 @@ private:
     std::set<std::string> annotated_names_;  // written this run, so same-named inputs don't overwrite
     FaceAnalyzer analyzer_;
 };
+
+// The object `predict --format jsonl` prints for one image (one line each):
+//   {"file": input, "status": "ok"|"no_face"|"error", "width", "height",
+//    "faces": [{"box": {"x","y","width","height"}, "label", "known",
+//               "distance" (rounded to 4 decimals)}...],
+//    "error": null | the one-line cause}
+// Dump it with error_handler_t::replace: a file name need not be UTF-8.
+nlohmann::json image_labels_json(const ImageLabels& r);
 
 enum class OutputFormat { table, csv, jsonl };
 OutputFormat parse_output_format(const std::string& text);

@@ -32,7 +32,8 @@ log() { echo "setup: $*" >&2; }
 PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcli11-dev libcereal-dev
           libspdlog-dev doctest-dev libopenblas-dev libssl-dev nlohmann-json3-dev imagemagick
           libutf8proc-dev util-linux time jq
-          libfaiss-dev)  # FAISS: the approximate-nearest-neighbour index of large galleries (lib/gallery_index.h)
+          libfaiss-dev   # FAISS: the approximate-nearest-neighbour index of large galleries (lib/gallery_index.h)
+          libcpp-httplib-dev)  # cpp-httplib: the HTTP(S) server of `facepipe serve` (lib/http_server.h)
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth slurm-wlm munge)
 # chromium: the browser tests (tests/browser/) drive the pages headless, with a fake webcam.
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(chromium)

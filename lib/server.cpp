@@ -1,0 +1,539 @@
+#include "server.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <climits>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "compreface.h"
+#include "error.h"
+#include "metrics.h"
+#include "model_watch.h"
+#include "server_auth.h"
+#include "server_request.h"
+#include "web_assets.h"
+
+namespace facepipe {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using httplib::Request;
+using httplib::Response;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A request refused for what it is (its media type, a malformed upload): the
+// status is part of the type.
+class HttpError : public Error {
+public:
+    HttpError(int status, const std::string& subject, const std::string& cause) : Error(subject, cause), status(status) {}
+    int status;
+};
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+void reply(Response& res, int status, const Json& j) {
+    res.status = status;
+    res.set_content(dump(j), "application/json");
+}
+
+// The endpoint (metrics label) of the request this thread is answering.
+thread_local const char* tl_endpoint = nullptr;
+
+// The model pair in use, through a ModelWatcher once model.bin exists (a
+// server may start before anyone is enrolled). One thread polls, so that
+// ModelWatcher::poll is never called twice at once; wait_for() asks it to
+// poll now, for an enrolment that must answer with its new model.
+class ModelBox {
+public:
+    ModelBox(std::string model, std::string labels, std::string model_id, milliseconds interval)
+        : model_(std::move(model)), labels_(std::move(labels)), model_id_(std::move(model_id)), interval_(interval) {
+        if (fs::exists(model_) || fs::exists(labels_)) {
+            owned_ = std::make_unique<ModelWatcher>(model_, labels_, model_id_, milliseconds(0));  // throws
+            watcher_ = owned_.get();
+        } else {
+            spdlog::warn("{}: no model yet; recognition answers 503 until someone is enrolled or `facepipe train` runs",
+                         printable(model_));
+        }
+        thread_ = std::thread([this] { run(); });
+    }
+    ~ModelBox() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+    // Null until a model exists.
+    const ModelWatcher* watcher() const { return watcher_.load(); }
+    std::shared_ptr<const Classifier> current() const {
+        const ModelWatcher* w = watcher();
+        return w ? w->current() : nullptr;
+    }
+
+    // True once the model in use has this training id (false after `timeout`).
+    bool wait_for(const std::string& training_id, milliseconds timeout) {
+        const auto until = Clock::now() + timeout;
+        for (;;) {
+            const auto c = current();
+            if (c && c->training_id() == training_id) return true;
+            if (Clock::now() >= until) return false;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                urgent_ = true;
+            }
+            cv_.notify_all();
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+    }
+
+private:
+    void run() {
+        std::unique_lock<std::mutex> lock(mu_);
+        for (;;) {
+            cv_.wait_for(lock, interval_, [&] { return stopping_ || urgent_; });
+            if (stopping_) return;
+            const bool urgent = urgent_;
+            urgent_ = false;
+            lock.unlock();
+            check(urgent);
+            lock.lock();
+        }
+    }
+
+    void check(bool urgent) {
+        if (!watcher()) {
+            if (!fs::exists(model_) || !fs::exists(labels_)) return;
+            try {
+                owned_ = std::make_unique<ModelWatcher>(model_, labels_, model_id_, milliseconds(0));
+                watcher_ = owned_.get();
+                spdlog::info("{}: model loaded ({} people)", printable(model_), owned_->current()->names().size());
+            } catch (const std::exception& e) {
+                if (e.what() != last_error_) spdlog::warn("{}; waiting for a usable model", e.what());
+                last_error_ = e.what();
+            }
+            return;
+        }
+        owned_->poll();
+        // A poll loads a change only once it has held still for one more poll:
+        // when asked to hurry (the files were just written), poll again now.
+        if (urgent) owned_->poll();
+    }
+
+    std::string model_, labels_, model_id_;
+    milliseconds interval_;
+    std::unique_ptr<ModelWatcher> owned_;  // set once, by the constructor or the polling thread
+    std::atomic<const ModelWatcher*> watcher_{nullptr};
+    std::string last_error_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stopping_ = false, urgent_ = false;
+    std::thread thread_;
+};
+
+// The analysers: one Predictor per image analysed at once, each rebuilt when
+// the model changes. acquire() waits for a free one.
+class AnalysisPool {
+public:
+    struct Slot {
+        std::unique_ptr<Predictor> predictor;
+        std::shared_ptr<const Classifier> classifier;  // the one predictor names with
+    };
+
+    class Lease {
+    public:
+        Lease(AnalysisPool& pool, std::unique_ptr<Slot> slot) : pool_(&pool), slot_(std::move(slot)) {}
+        Lease(Lease&&) = default;
+        ~Lease() {
+            if (slot_) pool_->give_back(std::move(slot_));
+        }
+        Slot* operator->() { return slot_.get(); }
+
+    private:
+        AnalysisPool* pool_;
+        std::unique_ptr<Slot> slot_;
+    };
+
+    explicit AnalysisPool(int n) {
+        for (int i = 0; i < n; ++i) free_.push_back(std::make_unique<Slot>());
+    }
+
+    Lease acquire() {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !free_.empty(); });
+        auto slot = std::move(free_.back());
+        free_.pop_back();
+        return Lease(*this, std::move(slot));
+    }
+
+private:
+    void give_back(std::unique_ptr<Slot> slot) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            free_.push_back(std::move(slot));
+        }
+        cv_.notify_one();
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<Slot>> free_;
+};
+
+struct Upload {
+    std::string name;
+    std::string bytes;
+};
+
+const char* const kLoginFallback =
+    "<!doctype html><meta charset=utf-8><title>facepipe: log in</title>"
+    "<form method=post action=/login><label>API key <input name=key type=password autofocus></label>"
+    "<button>Log in</button></form>";
+
+class Service {
+public:
+    Service(const ServeOptions& o, std::shared_ptr<const LoadedModels> models, HttpServer& http)
+        : o_(o), models_(std::move(models)), http_(http), auth_(o.api_key),
+          model_(o.enroll.model.string(), o.enroll.labels.string(), models_->files().model_id(), o.model_poll),
+          pool_(o.threads) {
+        http_.set_gate([this](const Request& req, Response& res) { return gate(req, res); });
+        http_.set_logger([this](const Request& req, const Response& res, double ms) { log(req, res, ms); });
+        add_routes();
+    }
+
+private:
+    using Handler = std::function<void(const Request&, Response&)>;
+
+    void add_routes();
+    void route(const char* method, const char* pattern, const char* endpoint, Handler h);
+    void fail(const Request& req, Response& res, int status, const std::string& message, bool compreface) const;
+    int gate(const Request& req, Response& res) const;
+    void log(const Request& req, const Response& res, double ms);
+
+    Upload upload_of(const Request& req) const;
+    std::pair<ImageLabels, std::shared_ptr<const Classifier>> label(const Upload& up);
+
+    void recognize(const Request& req, Response& res);
+    void compreface_recognize(const Request& req, Response& res);
+    void health(const Request& req, Response& res) const;
+    void metrics(const Request& req, Response& res) const;
+    void job(const Request& req, Response& res);
+    void page(const Request& req, Response& res) const;
+    void login(const Request& req, Response& res) const;
+    void logout(const Request& req, Response& res) const;
+
+    const ServeOptions& o_;
+    std::shared_ptr<const LoadedModels> models_;
+    HttpServer& http_;
+    ApiKeyAuth auth_;
+    Metrics metrics_;
+    ModelBox model_;
+    AnalysisPool pool_;
+    std::mutex job_mu_;
+    Json job_ = nullptr;  // the enrolment or removal in progress: {"stage","fraction","person"}
+};
+
+void Service::route(const char* method, const char* pattern, const char* endpoint, Handler h) {
+    const bool compreface = std::strncmp(endpoint, "compreface", 10) == 0;
+    auto wrapped = [this, endpoint, compreface, h = std::move(h)](const Request& req, Response& res) {
+        tl_endpoint = endpoint;
+        // The status comes from the exception's type (see server.h), never its text.
+        try {
+            h(req, res);
+        } catch (const HttpError& e) {
+            fail(req, res, e.status, e.what(), compreface);
+        } catch (const UsageError& e) {
+            fail(req, res, 400, e.what(), compreface);
+        } catch (const ModelError& e) {
+            fail(req, res, 503, e.what(), compreface);
+        } catch (const Error& e) {
+            fail(req, res, 422, e.what(), compreface);
+        } catch (const std::bad_alloc&) {
+            spdlog::error("{} {}: out of memory", req.method, printable(req.path));
+            fail(req, res, 503, "out of memory, retry later", compreface);
+        } catch (const std::exception& e) {
+            spdlog::error("{} {}: internal error: {}", req.method, printable(req.path), printable(e.what()));
+            fail(req, res, 500, "internal error", compreface);
+        } catch (...) {
+            spdlog::error("{} {}: internal error: unknown exception", req.method, printable(req.path));
+            fail(req, res, 500, "internal error", compreface);
+        }
+    };
+    httplib::Server& r = http_.routes();
+    if (!std::strcmp(method, "GET")) r.Get(pattern, wrapped);
+    else if (!std::strcmp(method, "POST")) r.Post(pattern, wrapped);
+    else if (!std::strcmp(method, "DELETE")) r.Delete(pattern, wrapped);
+    else throw std::logic_error(std::string("route: method ") + method);
+}
+
+void Service::fail(const Request& req, Response& res, int status, const std::string& message, bool compreface) const {
+    if (status >= 500) spdlog::warn("{} {}: {} {}", req.method, printable(req.path), status, message);
+    else spdlog::info("{} {}: {} {}", req.method, printable(req.path), status, message);
+    Json j = {{"error", message}};
+    if (compreface) j["message"] = message;  // CompreFace's field, for its clients
+    res.headers.clear();
+    reply(res, status, j);
+    if (status == 503) res.set_header("Retry-After", "1");
+}
+
+// With an API key, everything but the login form needs it (server_auth.h):
+// an API call without it gets 401, a page a redirect to the form.
+int Service::gate(const Request& req, Response& res) const {
+    tl_endpoint = nullptr;
+    if (!auth_.enabled() || req.path == "/login" || req.path == "/logout") return 0;
+    if (auth_.allows(req.get_header_value("x-api-key"), req.get_header_value("Cookie"))) return 0;
+    const bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/metrics";
+    if (!api && req.method == "GET") {
+        res.status = 303;
+        res.set_header("Location", "/login?next=" + url_encode(req.target));
+        return 303;
+    }
+    reply(res, 401, {{"error", "missing or wrong API key: send it in the x-api-key header, or log in at /login"}});
+    return 401;
+}
+
+void Service::log(const Request& req, const Response& res, double ms) {
+    const char* endpoint = tl_endpoint ? tl_endpoint : req.path.rfind("/api/", 0) == 0 ? "other" : "page";
+    tl_endpoint = nullptr;
+    metrics_.observe(endpoint, req.method, res.status, ms / 1000);
+    spdlog::debug("{} {} {} {:.1f} ms", req.method, printable(req.path), res.status, ms);
+}
+
+// The image of a request: an image/* body, a multipart `file` field, or
+// JSON {"file": "<base64>"} (CompreFace's form).
+Upload Service::upload_of(const Request& req) const {
+    const std::string type = media_type(req.get_header_value("Content-Type"));
+    if (type == "multipart/form-data") {
+        if (!req.has_file("file")) throw HttpError(400, "multipart body", "has no 'file' field");
+        const auto f = req.get_file_value("file");
+        return {f.filename.empty() ? "upload" : f.filename, f.content};
+    }
+    if (type.rfind("image/", 0) == 0 || type == "application/octet-stream") return {"upload", req.body};
+    if (type == "application/json") {
+        const Json j = Json::parse(req.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) throw HttpError(400, "JSON body", "is not a JSON object");
+        if (!j.contains("file") || !j["file"].is_string())
+            throw HttpError(400, "JSON body", "needs a \"file\" field: the image in base64");
+        auto bytes = decode_base64(j["file"].get_ref<const std::string&>());
+        if (!bytes) throw HttpError(400, "file", "is not valid base64");
+        return {"upload", std::move(*bytes)};
+    }
+    throw HttpError(415, "Content-Type",
+                    "'" + type + "': send an image (image/*), multipart/form-data with a 'file' field, "
+                                 "or JSON {\"file\": \"<base64>\"}");
+}
+
+std::pair<ImageLabels, std::shared_ptr<const Classifier>> Service::label(const Upload& up) {
+    auto c = model_.current();
+    if (!c) throw ModelError(o_.enroll.model.string(), "no model yet: enrol someone first");
+    auto slot = pool_.acquire();
+    if (slot->classifier != c) {
+        slot->predictor = std::make_unique<Predictor>(models_, c, o_.predict, o_.enroll.model.string());
+        slot->classifier = c;
+    }
+    ImageLabels r = slot->predictor->label_bytes(up.bytes, up.name);
+    metrics_.add_faces(r.faces.size());
+    return {std::move(r), std::move(c)};
+}
+
+void Service::recognize(const Request& req, Response& res) {
+    const auto [r, c] = label(upload_of(req));
+    if (!r.ok()) throw HttpError(400, r.input, r.error);
+    reply(res, 200, image_labels_json(r));
+}
+
+void Service::compreface_recognize(const Request& req, Response& res) {
+    const CompreFaceQuery q = parse_compreface_query([&](const char* k) { return req.get_param_value(k); });
+    const auto [r, c] = label(upload_of(req));
+    if (!r.ok()) throw HttpError(400, r.input, r.error);
+    if (r.faces.empty()) {  // CompreFace's answer, which its clients look for
+        reply(res, 400, {{"error", "No face is found in the given image"},
+                         {"message", "No face is found in the given image"},
+                         {"code", 28}});
+        return;
+    }
+    reply(res, 200, facepipe::compreface_recognize(r, *c, q));
+}
+
+void Service::health(const Request&, Response& res) const {
+    const ModelWatcher* w = model_.watcher();
+    const auto c = model_.current();
+    reply(res, 200,
+          {{"status", "ok"},
+           {"training_id", c ? Json(c->training_id()) : Json(nullptr)},
+           {"people", c ? c->names().size() : 0},
+           {"model_generation", w ? Json(w->generation()) : Json(nullptr)}});
+}
+
+void Service::metrics(const Request&, Response& res) const {
+    std::vector<MetricSample> s;
+    const ModelWatcher* w = model_.watcher();
+    const auto c = model_.current();
+    if (c) {
+        s.push_back({"facepipe_model_info", "The model in use (value 1), by training id and face models.", "gauge",
+                     {{"training_id", c->training_id()}, {"model_id", c->model_id()}}, 1});
+        s.push_back({"facepipe_model_people", "People the model in use names.", "gauge", {},
+                     static_cast<double>(c->names().size())});
+    }
+    s.push_back({"facepipe_model_reloads_total", "Switches to a retrained model since start.", "counter", {},
+                 w ? static_cast<double>(w->generation()) : 0});
+    s.push_back({"facepipe_model_reloads_refused_total", "Retrained models refused (corrupt, mismatched).", "counter",
+                 {}, w ? static_cast<double>(w->refused()) : 0});
+    const HttpCounters& h = http_.counters();
+    s.push_back({"facepipe_http_connections_total", "Connections accepted.", "counter", {},
+                 static_cast<double>(h.connections.load())});
+    s.push_back({"facepipe_http_busy_total", "Connections answered 503 because every worker and the queue were busy.",
+                 "counter", {}, static_cast<double>(h.busy.load())});
+    s.push_back({"facepipe_http_dropped_total", "Connections closed unanswered under overload.", "counter", {},
+                 static_cast<double>(h.dropped.load())});
+    s.push_back({"facepipe_http_timeouts_total", "Connections cut off by --read-timeout or --write-timeout.",
+                 "counter", {}, static_cast<double>(h.timed_out.load())});
+    s.push_back({"facepipe_http_active_connections", "Connections being served.", "gauge", {},
+                 static_cast<double>(h.active.load())});
+    s.push_back({"facepipe_http_queued_connections", "Connections waiting for a worker.", "gauge", {},
+                 static_cast<double>(h.queued.load())});
+    res.status = 200;
+    res.set_content(metrics_.render(s), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+void Service::job(const Request&, Response& res) {
+    std::lock_guard<std::mutex> lock(job_mu_);
+    reply(res, 200, job_);
+}
+
+void Service::page(const Request& req, Response& res) const {
+    if (req.path.rfind("/api/", 0) == 0) throw HttpError(404, req.path, "no such endpoint");
+    const WebAsset* a = find_web_asset(req.path == "/login" ? "/login.html" : req.path);
+    if (!a) {
+        if (req.path == "/login") {
+            res.status = 200;
+            res.set_content(kLoginFallback, "text/html; charset=utf-8");
+            return;
+        }
+        throw HttpError(404, req.path, "no such page");
+    }
+    res.status = 200;
+    res.set_content(std::string(reinterpret_cast<const char*>(a->data), a->size), web_content_type(a->path));
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Referrer-Policy", "no-referrer");
+}
+
+void Service::login(const Request& req, Response& res) const {
+    const std::string next = safe_redirect_target(req.get_param_value("next"));
+    res.status = 303;
+    if (!auth_.enabled()) {
+        res.set_header("Location", next);
+        return;
+    }
+    if (!auth_.is_key(req.get_param_value("key"))) {
+        spdlog::info("POST /login: wrong key from {}", req.remote_addr);
+        res.set_header("Location", "/login?failed=1&next=" + url_encode(next));
+        return;
+    }
+    res.set_header("Set-Cookie", auth_.set_cookie(http_.tls()));
+    res.set_header("Location", next);
+}
+
+void Service::logout(const Request&, Response& res) const {
+    res.status = 303;
+    if (auth_.enabled()) res.set_header("Set-Cookie", auth_.set_cookie(http_.tls(), true));
+    res.set_header("Location", "/login");
+}
+
+void Service::add_routes() {
+    auto h = [this](auto member) {
+        return [this, member](const Request& req, Response& res) { (this->*member)(req, res); };
+    };
+    route("POST", "/api/v1/recognize", "recognize", h(&Service::recognize));
+    route("GET", "/api/v1/health", "health", h(&Service::health));
+    route("GET", "/api/v1/jobs/current", "job", h(&Service::job));
+    route("GET", "/metrics", "metrics", h(&Service::metrics));
+    route("POST", "/api/v1/recognition/recognize", "compreface_recognize", h(&Service::compreface_recognize));
+    route("POST", "/login", "login", h(&Service::login));
+    route("POST", "/logout", "login", h(&Service::logout));
+    route("GET", "/.*", "page", h(&Service::page));
+}
+
+}  // namespace
+
+void parse_listen(const std::string& text, HttpOptions& http) {
+    std::string host, port;
+    if (!text.empty() && text[0] == '[') {
+        const size_t close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            throw UsageError("--listen", "'" + text + "': expected [IPv6]:PORT");
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon)
+            throw UsageError("--listen", "'" + text + "': expected HOST:PORT, [IPv6]:PORT or :PORT");
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    char* end = nullptr;
+    const long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end || p < 0 || p > 65535)
+        throw UsageError("--listen", "'" + text + "': the port must be a number from 0 to 65535");
+    http.host = host.empty() ? "0.0.0.0" : host;
+    http.port = static_cast<int>(p);
+}
+
+std::string default_sync_command() {
+    const char* bucket = std::getenv("FACEPIPE_BUCKET");
+    if (!bucket || !*bucket) return "";
+    if (const char* s = std::getenv("FACEPIPE_SYNC"); s && *s) return s;
+    char exe[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        const fs::path dir = fs::path(exe).parent_path();
+        for (const fs::path& p : {dir / "sync.sh", dir / ".." / "scripts" / "sync.sh"}) {
+            std::error_code ec;
+            if (fs::is_regular_file(p, ec)) return fs::weakly_canonical(p, ec).string();
+        }
+    }
+    spdlog::warn("FACEPIPE_BUCKET is set but no sync.sh was found (set FACEPIPE_SYNC): changes are not pushed");
+    return "";
+}
+
+void serve(const ServeOptions& options, const ModelFiles& files, const std::atomic<bool>& stop,
+           const std::function<void(const HttpServer&)>& on_ready) {
+    ServeOptions o = options;
+    if (o.threads <= 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (o.threads > 256) throw UsageError("--threads", "at most 256");
+    // Analyses use `threads` workers; 4 more keep pages, health and metrics answering meanwhile.
+    o.http.workers = o.threads + 4;
+    HttpServer http(o.http);
+    if (!http.loopback_only() && o.api_key.empty())
+        throw UsageError("--listen", o.http.host + " is not a loopback address: listening on it needs an API key "
+                                                   "(--api-key-file or FACEPIPE_API_KEY)");
+    auto models = LoadedModels::load(files);
+    models->wait();  // a ModelError now, not on the first request
+    Service service(o, models, http);
+    spdlog::info("listening on {}://{}:{}/ ({} analysis threads{})", http.tls() ? "https" : "http", o.http.host,
+                 http.port(), o.threads, o.api_key.empty() ? ", no API key" : ", API key required");
+    if (on_ready) on_ready(http);
+    std::atomic<bool> done{false};
+    std::thread stopper([&] {
+        while (!stop && !done) std::this_thread::sleep_for(milliseconds(50));
+        http.stop();
+    });
+    http.run();
+    done = true;
+    stopper.join();
+    spdlog::info("stopped");
+}
+
+}  // namespace facepipe
