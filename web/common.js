@@ -108,10 +108,13 @@ const FP = (() => {
   }
   header();  // the pages load this script at the end of <body>
 
+  // A model's training id as the pages show it: its first 12 hex digits.
+  const shortId = (id) => (id ? String(id).slice(0, 12) : 'none');
+
   // A count the API gives as a number or as the list itself.
   const count = (n) => (Array.isArray(n) ? n.length : n);
 
   const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  return { api, ApiError, el, setStatus, boxOf, distanceText, drawFaces, delay, count, KNOWN, UNKNOWN };
+  return { api, ApiError, el, setStatus, boxOf, distanceText, drawFaces, delay, count, shortId, KNOWN, UNKNOWN };
 })();

@@ -147,7 +147,7 @@
       const accepted = answer.photos.filter((p) => p.verdict === 'accepted').length;
       const summary = answer.retrained
         ? `${answer.person}${answer.new_person ? ' (new)' : ''}: ${accepted} photo(s) added; ` +
-          `the model is retrained (${answer.training_id}) and answers for ${FP.count(answer.people)} people.`
+          `the model is retrained (${FP.shortId(answer.training_id)}) and answers for ${FP.count(answer.people)} people.`
         : `${answer.person}: no photo added; the model is unchanged.`;
       $('result-summary').textContent = summary;
       FP.setStatus($('status'), answer.retrained ? 'Done.' : 'Nothing to enrol.', answer.retrained ? 'ok' : 'error');

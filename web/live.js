@@ -55,7 +55,7 @@
     $('latency').textContent = `${Math.round(roundTrip)} ms`;
     $('server-ms').textContent = `${Math.round(answer.ms)} ms`;
     $('frame').textContent = answer.frame;
-    $('training-id').textContent = answer.training_id || '–';
+    $('training-id').textContent = FP.shortId(answer.training_id);
     $('faces').tBodies[0].replaceChildren(...answer.faces.map((f) =>
       FP.el('tr', {},
         FP.el('td', { class: 'num' }, f.track),

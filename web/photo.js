@@ -79,7 +79,7 @@
       state.error = err.message;
       $('annotated').hidden = true;
       showTable([]);
-      FP.setStatus($('status'), `${file.name}: ${err.message}`, 'error');
+      FP.setStatus($('status'), err.message, 'error');  // the server's one line names the file
     } finally {
       state.busy = false;
     }
