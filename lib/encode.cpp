@@ -128,6 +128,8 @@ void tally(EncodeSummary& s, const std::map<std::string, EncodingRecord>& recs) 
 
 }  // namespace
 
+fs::path journal_path(const fs::path& output) { return output.string() + ".journal"; }
+
 bool reusable(const EncodingRecord& previous, const std::string& content_hash, FaceChoice choice) {
     return previous.content_hash == content_hash && (previous.faces_found <= 1 || previous.face_choice == choice);
 }
@@ -155,15 +157,15 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
         it = present.count(it->first) ? std::next(it) : (++s.pruned, records.erase(it));
 
     // Records a previous run finished but never saved (it crashed or was killed).
-    const std::string journal_path = o.output.string() + ".journal";
+    const std::string journal_file = journal_path(o.output).string();
     int recovered = 0;
-    for (auto& r : EncodingsJournal::recover(journal_path, model_id))
+    for (auto& r : EncodingsJournal::recover(journal_file, model_id))
         if (present.count(r.path)) records[r.path] = std::move(r), ++recovered;
     if (recovered > 0) {
-        spdlog::info("{}: recovered {} records of an interrupted run", journal_path, recovered);
+        spdlog::info("{}: recovered {} records of an interrupted run", journal_file, recovered);
         write_store(o, model_id, records);  // saved before the journal is started afresh
     }
-    EncodingsJournal journal(journal_path, model_id);
+    EncodingsJournal journal(journal_file, model_id);
 
     const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     // One BLAS thread always: images are processed in parallel (nested BLAS threads

@@ -58,6 +58,10 @@ struct EncodeSummary {
 EncodeSummary encode_dataset(const EncodeOptions& options, std::shared_ptr<const LoadedModels> models,
                              const ProgressCallback& progress = {});
 
+// The journal encode_dataset keeps beside its output while it runs (and leaves
+// behind when it dies): "<output>.journal".
+std::filesystem::path journal_path(const std::filesystem::path& output);
+
 // Whether `previous` (a record of an earlier run) can stand for this run's
 // encoding of the same path, whose bytes hash to content_hash, under `choice`:
 // ensures: true iff the bytes are the same and, when the photo has several

@@ -14,6 +14,8 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "lock.h"
+#include "people.h"
+#include "rollback.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -34,22 +36,6 @@ struct Candidate {
     std::string sha256;
     LoadedImage image;
 };
-
-// The existing folder that is the same name in another Unicode form (a dataset
-// copied from macOS), else `name` itself: one person never gets two folders.
-std::string person_folder(const fs::path& dataset, const std::string& name) {
-    std::error_code ec;
-    if (fs::is_directory(dataset / name, ec)) return name;
-    for (const auto& e : fs::directory_iterator(dataset, ec)) {
-        const std::string folder = e.path().filename().string();
-        if (e.is_directory(ec) && normalise_person_name(folder).value_or("") == name) {
-            spdlog::info("{}: using the existing folder '{}', the same name in another Unicode form", name,
-                         printable(folder));
-            return folder;
-        }
-    }
-    return name;
-}
 
 // What a photo's bytes repeat: a stored photo ("<folder>/<file>", id = file) or
 // an earlier photo of the batch (its name, and index to find its id later).
@@ -213,14 +199,12 @@ EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inpu
                            const std::function<std::shared_ptr<const LoadedModels>()>& load_models) {
     EnrollReport r;
     const std::string nfc = enroll_name(name);
-    const fs::path lock_path = o.lock.empty() ? default_lock_path(o.model) : o.lock;
-    const FileLock lock(lock_path, true, [&] {
-        spdlog::info("{}: another facepipe run (enroll or retrain) holds it; waiting", lock_path.string());
-    });
+    const auto lock = lock_dataset(o);
     std::error_code ec;
     fs::create_directories(o.dataset, ec);
     if (!fs::is_directory(o.dataset, ec)) throw Error(o.dataset.string(), "cannot create the dataset folder");
     r.person = person_folder(o.dataset, nfc);
+    if (r.person.empty()) r.person = nfc;
     const fs::path dir = o.dataset / r.person;
     r.new_person = !fs::is_directory(dir, ec);
     for (const auto& in : inputs) r.verdicts.push_back(PhotoVerdict{in.photo.name, Kind::accepted, "", ""});
@@ -240,16 +224,20 @@ EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inpu
         return r;
     }
 
+    const auto change = rollback_for(o);  // from here on, a failure undoes everything
+    if (r.new_person) change->added_folder(dir);
     fs::create_directories(dir, ec);
     if (ec) throw Error(dir.string(), "cannot create the person folder: " + ec.message());
     for (const auto& c : candidates) {
         const Photo& photo = inputs[c.index].photo;
         const std::string file = stored_name(fs::path(photo.name), c.sha256, dir);
+        change->added(dir / file);
         write_file_atomic((dir / file).string(), photo.bytes);
         r.added.push_back(r.person + "/" + file);
         r.verdicts[c.index].id = file;
     }
     retrain_dataset(o, models ? models : load_models(), r);
+    change->commit();
     finish_verdicts(r, repeat_of);
     return r;
 }
@@ -267,6 +255,18 @@ const char* to_string(PhotoVerdict::Kind k) {
         case Kind::unreadable: return "unreadable";
     }
     return "unknown";
+}
+
+std::unique_ptr<FileLock> lock_dataset(const EnrollOptions& o) {
+    const fs::path path = o.lock.empty() ? default_lock_path(o.model) : o.lock;
+    return std::make_unique<FileLock>(path, true, [&] {
+        spdlog::info("{}: another facepipe run (enroll or retrain) holds it; waiting", path.string());
+    });
+}
+
+std::unique_ptr<Rollback> rollback_for(const EnrollOptions& o) {
+    return std::make_unique<Rollback>(o.dataset, std::vector<fs::path>{o.encodings, o.model, o.labels},
+                                      std::vector<fs::path>{journal_path(o.encodings)});
 }
 
 void retrain_dataset(const EnrollOptions& o, std::shared_ptr<const LoadedModels> models, RetrainReport& r) {

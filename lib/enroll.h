@@ -6,7 +6,8 @@
 //   augment -> encode (incremental) -> train -> save model.bin + labels.bin
 //
 // The lock is the one scripts/retrain.sh takes, so an enrol during a cron
-// retrain waits for it instead of racing it.
+// retrain waits for it instead of racing it. If any step after the copy fails,
+// the enrolment is undone (rollback.h): all or nothing.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -117,6 +118,10 @@ std::string enroll_name(std::string_view name);
 //             ones do not stop the batch. Unless every photo was refused, it then
 //             runs retrain_dataset, so the model always matches the dataset when
 //             it returns.
+//             A failed or cancelled enrolment changes nothing (rollback.h): when
+//             anything throws once photos are being copied, they and the augmented
+//             copies made since are removed, and encodings.bin (with its journal),
+//             model.bin and labels.bin are put back as they were.
 //   throws:   UsageError for a bad name (enroll_name), before anything else;
 //             Error for a lock, dataset or artifact that cannot be
 //             used (e.g. a corrupt encodings.bin), or no usable encodings;
@@ -134,13 +139,25 @@ EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, con
 EnrollReport enroll(std::string_view name, const std::vector<std::filesystem::path>& photos,
                     const EnrollOptions& options, const ModelFiles& models);
 
+class FileLock;
+class Rollback;
+
+// The lock (lock.h) that guards options' dataset and artifacts, held until the
+// result dies: options.lock, else default_lock_path(options.model). Waits for
+// it, with an info log, when another run holds it.
+std::unique_ptr<FileLock> lock_dataset(const EnrollOptions& options);
+
+// A Rollback (rollback.h) of options' dataset and of encodings.bin (with its
+// journal), model.bin and labels.bin. requires: lock_dataset held.
+std::unique_ptr<Rollback> rollback_for(const EnrollOptions& options);
+
 // retrain_dataset(options, models, report)
 //   requires: the caller holds the lock (lock.h) for options.model.
 //   ensures:  augment_dataset, encode_dataset and train on the whole dataset,
 //             then save_model: the model matches the dataset. report's fields
 //             are filled as each stage ends; options.progress is called.
 //   throws:   what the stages throw (e.g. Error("encodings", "no usable
-//             encodings ...")).
+//             encodings ...")); the caller undoes (rollback_for).
 void retrain_dataset(const EnrollOptions& options, std::shared_ptr<const LoadedModels> models,
                      RetrainReport& report);
 

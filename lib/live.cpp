@@ -14,6 +14,7 @@
 
 #include "annotate.h"
 #include "error.h"
+#include "live_session.h"
 
 namespace facepipe {
 
@@ -34,18 +35,6 @@ bool display_available() {
 namespace {
 
 constexpr const char* kWindow = "facepipe live";
-
-class AnalyzerSensor : public FaceSensor {
-public:
-    explicit AnalyzerSensor(FaceAnalyzer& a) : a_(a) {}
-    std::vector<Detection> detect(const cv::Mat& bgr) override { return a_.detect(bgr); }
-    std::vector<Descriptor> describe(const cv::Mat& bgr, const std::vector<Box>& boxes) override {
-        return a_.describe(bgr, boxes);
-    }
-
-private:
-    FaceAnalyzer& a_;
-};
 
 nlohmann::json face_json(const TrackedFace& f) {
     return {{"track", f.id},
@@ -213,33 +202,25 @@ LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> m
     spdlog::info("{}: {}x{} at {:.2f} fps{}", source.spec().describe(), source.size().width, source.size().height,
                  source.fps(), o.capture.every_frame ? ", every frame" : "");
 
-    FaceAnalyzer analyzer(models, o.analyzer);
-    AnalyzerSensor sensor(analyzer);
-    FaceTracks tracks(o.tracker);
+    LiveSession live(models, o.tracker, o.analyzer);
     session.open_recorder(source.fps());
-    auto classifier = watcher.current();
-    std::uint64_t generation = watcher.generation();
 
     Frame frame;
     std::optional<SteadyClock::time_point> started;
     while (!stop.load() && source.next(frame, &stop)) {
         if (!started) started = SteadyClock::now();
-        if (watcher.generation() != generation) {
-            generation = watcher.generation();
-            classifier = watcher.current();
-            tracks.relabel();
-            session.emit_model(*classifier, frame);
-        }
-        session.emit(tracks.update(frame.bgr, frame.index, sensor, *classifier), frame);
+        const LiveSession::Result step = live.process(frame.bgr, watcher, frame.index);
+        if (step.model_changed) session.emit_model(live.classifier(), frame);
+        session.emit(step.events, frame);
         ++session.summary.frames;
-        if (!session.output(frame, tracks.faces())) {
+        if (!session.output(frame, step.faces)) {
             session.summary.interrupted = true;
             break;
         }
         if (o.max_frames > 0 && session.summary.frames >= o.max_frames) break;
     }
     if (stop.load()) session.summary.interrupted = true;
-    session.emit(tracks.finish(), frame);
+    session.emit(live.finish(), frame);
     source.stop();
 
     LiveSummary& s = session.summary;
@@ -250,8 +231,8 @@ LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> m
     s.dropped = cs.dropped;
     s.reconnects = cs.reconnects;
     s.source_error = source.error();
-    s.detections = tracks.counters().detections;
-    s.descriptors = tracks.counters().descriptors;
+    s.detections = live.counters().detections;
+    s.descriptors = live.counters().descriptors;
     s.reloads = watcher.generation();
     s.refused_reloads = watcher.refused();
     session.close();

@@ -1,7 +1,8 @@
 // live.h — `facepipe live`: real-time recognition on a camera, a file or a stream.
 //
-//   VideoSource (own thread) -> FaceTracks (detect every N frames, track in
-//   between, describe and vote) -> outputs: a window, JSON lines, a recording.
+//   VideoSource (own thread) -> LiveSession (live_session.h: FaceTracks, which
+//   detects every N frames, tracks in between, describes and votes) -> outputs:
+//   a window, JSON lines, a recording.
 //
 // The classifier comes from a ModelWatcher, so a retrained model.bin +
 // labels.bin is picked up without a restart (every track is then named again).

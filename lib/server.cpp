@@ -7,10 +7,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bucket_sync.h"
 #include "compreface.h"
 #include "error.h"
 #include "metrics.h"
@@ -194,6 +196,37 @@ struct Upload {
     std::string bytes;
 };
 
+// What the bucket sync script needs to act on this server's files.
+std::map<std::string, std::string> sync_environment(const ServeOptions& o) {
+    std::map<std::string, std::string> env = {{"FACEPIPE_DATASET", o.enroll.dataset.string()},
+                                              {"FACEPIPE_ENCODINGS", o.enroll.encodings.string()},
+                                              {"FACEPIPE_MODEL", o.enroll.model.string()},
+                                              {"FACEPIPE_LABELS", o.enroll.labels.string()}};
+    if (!o.enroll.lock.empty()) env["FACEPIPE_LOCK"] = o.enroll.lock.string();
+    char exe[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) env["FACEPIPE_BIN"] = std::string(exe, static_cast<size_t>(n));
+    return env;
+}
+
+Json verdict_json(const PhotoVerdict& v) {
+    return {{"file", v.photo}, {"verdict", to_string(v.kind)}, {"detail", v.detail},
+            {"id", v.id.empty() ? Json(nullptr) : Json(v.id)}};
+}
+
+// The photos of an enrol request: every multipart `file` field.
+std::vector<Photo> photos_of(const Request& req) {
+    if (media_type(req.get_header_value("Content-Type")) != "multipart/form-data")
+        throw HttpError(415, "Content-Type", "send the photos as multipart/form-data, one 'file' field each");
+    std::vector<Photo> photos;
+    const auto range = req.files.equal_range("file");
+    for (auto it = range.first; it != range.second; ++it)
+        photos.push_back({it->second.filename.empty() ? "photo-" + std::to_string(photos.size() + 1) : it->second.filename,
+                          it->second.content});
+    if (photos.empty()) throw HttpError(400, "multipart body", "has no 'file' field");
+    return photos;
+}
+
 const char* const kLoginFallback =
     "<!doctype html><meta charset=utf-8><title>facepipe: log in</title>"
     "<form method=post action=/login><label>API key <input name=key type=password autofocus></label>"
@@ -204,7 +237,7 @@ public:
     Service(const ServeOptions& o, std::shared_ptr<const LoadedModels> models, HttpServer& http)
         : o_(o), models_(std::move(models)), http_(http), auth_(o.api_key),
           model_(o.enroll.model.string(), o.enroll.labels.string(), models_->files().model_id(), o.model_poll),
-          pool_(o.threads) {
+          pool_(o.threads), sync_(o.sync_command, sync_environment(o)) {
         http_.set_gate([this](const Request& req, Response& res) { return gate(req, res); });
         http_.set_logger([this](const Request& req, const Response& res, double ms) { log(req, res, ms); });
         add_routes();
@@ -222,8 +255,18 @@ private:
     Upload upload_of(const Request& req) const;
     std::pair<ImageLabels, std::shared_ptr<const Classifier>> label(const Upload& up);
 
+    // Runs one change of the dataset and model (enrol, removal): one at a time
+    // in this process (and under the file lock, which the library takes),
+    // with its progress at /api/v1/jobs/current; then waits until the new
+    // model answers, and asks for a bucket push.
+    template <class Work>
+    auto change(const char* action, const std::string& person, bool removal, Work work);
+    void wait_for_model(const RetrainReport& r);
+
     void recognize(const Request& req, Response& res);
     void compreface_recognize(const Request& req, Response& res);
+    void enrol(const Request& req, Response& res);
+    void compreface_add(const Request& req, Response& res);
     void health(const Request& req, Response& res) const;
     void metrics(const Request& req, Response& res) const;
     void job(const Request& req, Response& res);
@@ -238,8 +281,10 @@ private:
     Metrics metrics_;
     ModelBox model_;
     AnalysisPool pool_;
+    std::mutex write_mu_;  // one change at a time
     std::mutex job_mu_;
-    Json job_ = nullptr;  // the enrolment or removal in progress: {"stage","fraction","person"}
+    Json job_ = nullptr;  // the change in progress: {"action","stage","fraction","person"}
+    BucketSync sync_;
 };
 
 void Service::route(const char* method, const char* pattern, const char* endpoint, Handler h) {
@@ -253,6 +298,10 @@ void Service::route(const char* method, const char* pattern, const char* endpoin
             fail(req, res, e.status, e.what(), compreface);
         } catch (const UsageError& e) {
             fail(req, res, 400, e.what(), compreface);
+        } catch (const NotFoundError& e) {
+            fail(req, res, 404, e.what(), compreface);
+        } catch (const LimitError& e) {
+            fail(req, res, 413, e.what(), compreface);
         } catch (const ModelError& e) {
             fail(req, res, 503, e.what(), compreface);
         } catch (const Error& e) {
@@ -364,6 +413,80 @@ void Service::compreface_recognize(const Request& req, Response& res) {
     reply(res, 200, facepipe::compreface_recognize(r, *c, q));
 }
 
+template <class Work>
+auto Service::change(const char* action, const std::string& person, bool removal, Work work) {
+    std::lock_guard<std::mutex> one_at_a_time(write_mu_);
+    auto set_job = [&](Json j) {
+        std::lock_guard<std::mutex> lock(job_mu_);
+        job_ = std::move(j);
+    };
+    set_job({{"action", action}, {"person", person}, {"stage", "check"}, {"fraction", 0.0}});
+    EnrollOptions eo = o_.enroll;
+    eo.progress = [&](std::string_view stage, double fraction) {
+        set_job({{"action", action}, {"person", person}, {"stage", stage}, {"fraction", fraction}});
+    };
+    struct Clear {  // whatever happens, the job ends
+        std::function<void()> f;
+        ~Clear() { f(); }
+    } clear{[&] { set_job(nullptr); }};
+    auto report = work(eo);
+    if (report.retrained) {
+        wait_for_model(report);
+        sync_.request(removal);
+    }
+    return report;
+}
+
+void Service::wait_for_model(const RetrainReport& r) {
+    if (!model_.wait_for(r.training_id, std::chrono::seconds(30)))
+        spdlog::warn("{}: the retrained model ({}) is not in use yet", printable(o_.enroll.model.string()),
+                     r.training_id.substr(0, 12));
+}
+
+void Service::enrol(const Request& req, Response& res) {
+    const std::string name = req.matches[1];
+    enroll_name(name);  // a bad name is refused before the photos are looked at
+    const std::vector<Photo> photos = photos_of(req);
+    const EnrollReport r = change("enrol", name, false, [&](const EnrollOptions& eo) {
+        return enroll(name, photos, eo, models_);
+    });
+    Json verdicts = Json::array();
+    bool any = false;
+    for (const auto& v : r.verdicts) {
+        verdicts.push_back(verdict_json(v));
+        any = any || !v.refused();
+    }
+    Json j = {{"person", r.person},
+              {"new_person", r.new_person},
+              {"photos", verdicts},
+              {"retrained", r.retrained},
+              {"training_id", r.retrained ? Json(r.training_id) : Json(nullptr)},
+              {"people", r.retrained ? r.people_after : r.people_before}};
+    if (!any) j["error"] = "no photo was accepted: see each photo's verdict";
+    reply(res, any ? 200 : 422, j);
+}
+
+// CompreFace's "add an example of a subject": one photo, one face.
+void Service::compreface_add(const Request& req, Response& res) {
+    const std::string subject = req.get_param_value("subject");
+    if (subject.empty()) throw UsageError("subject", "the query parameter is required (?subject=NAME)");
+    enroll_name(subject);
+    Upload up = upload_of(req);
+    const EnrollReport r = change("enrol", subject, false, [&](const EnrollOptions& eo) {
+        return enroll(subject, {Photo{up.name, std::move(up.bytes)}}, eo, models_);
+    });
+    const PhotoVerdict& v = r.verdicts.at(0);
+    if (v.refused()) {
+        const bool no_face = v.kind == PhotoVerdict::Kind::no_face;
+        const std::string message = no_face ? "No face is found in the given image" : v.line();
+        Json j = {{"error", message}, {"message", message}};
+        if (no_face) j["code"] = 28;
+        reply(res, v.kind == PhotoVerdict::Kind::too_large ? 413 : 400, j);
+        return;
+    }
+    reply(res, 201, {{"image_id", compreface_image_id(r.person, v.id)}, {"subject", r.person}});
+}
+
 void Service::health(const Request&, Response& res) const {
     const ModelWatcher* w = model_.watcher();
     const auto c = model_.current();
@@ -411,8 +534,8 @@ void Service::job(const Request&, Response& res) {
 }
 
 void Service::page(const Request& req, Response& res) const {
-    if (req.path.rfind("/api/", 0) == 0) throw HttpError(404, req.path, "no such endpoint");
     const WebAsset* a = find_web_asset(req.path == "/login" ? "/login.html" : req.path);
+    if (!a && req.path.rfind("/api/", 0) == 0) throw HttpError(404, req.path, "no such endpoint");
     if (!a) {
         if (req.path == "/login") {
             res.status = 200;
@@ -459,7 +582,9 @@ void Service::add_routes() {
     route("GET", "/api/v1/health", "health", h(&Service::health));
     route("GET", "/api/v1/jobs/current", "job", h(&Service::job));
     route("GET", "/metrics", "metrics", h(&Service::metrics));
+    route("POST", "/api/v1/people/([^/]+)/photos", "enrol", h(&Service::enrol));
     route("POST", "/api/v1/recognition/recognize", "compreface_recognize", h(&Service::compreface_recognize));
+    route("POST", "/api/v1/recognition/faces", "compreface_add", h(&Service::compreface_add));
     route("POST", "/login", "login", h(&Service::login));
     route("POST", "/logout", "login", h(&Service::logout));
     route("GET", "/.*", "page", h(&Service::page));

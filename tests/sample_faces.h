@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
+#include "enroll.h"
 #include "models.h"
 #include "recognizer.h"
 
@@ -30,6 +31,11 @@ cv::Mat picture_without_face();
 
 // Two portraits side by side on one canvas.
 cv::Mat picture_of_two();
+
+// Options for enroll and people.h that keep everything under `dir`: dataset/,
+// encodings.bin, model.bin, labels.bin (and so the lock); `copies` augmented
+// copies per photo, two encode threads.
+EnrollOptions enroll_options_in(const std::filesystem::path& dir, int copies = 1);
 
 // The models in FACEPIPE_TEST_MODEL_DIR, verified and loaded once per process.
 const ModelFiles& sample_model_files();

@@ -22,18 +22,6 @@ using Kind = PhotoVerdict::Kind;
 
 namespace {
 
-// Everything under `dir`; one augmented copy per photo, to stay quick.
-EnrollOptions options_in(const TempDir& dir) {
-    EnrollOptions o;
-    o.dataset = dir / "dataset";
-    o.encodings = dir / "encodings.bin";
-    o.model = dir / "model.bin";
-    o.labels = dir / "labels.bin";
-    o.augment.copies = 1;
-    o.threads = 2;
-    return o;
-}
-
 // Every regular file under `root`, relative to it.
 std::vector<std::string> files_under(const fs::path& root) {
     std::vector<std::string> out;
@@ -47,7 +35,7 @@ std::vector<std::string> files_under(const fs::path& root) {
 
 TEST_CASE("enroll from memory stores accepted photos under their last name component, or a safe made-up one") {
     TempDir dir;
-    const EnrollOptions o = options_in(dir);
+    const EnrollOptions o = enroll_options_in(dir.path());
     const std::string a = image_bytes(sample_portrait("sample1-a"));
     const std::string b = image_bytes(mirrored(sample_portrait("sample1-a")), ".png");
     cv::Mat smaller;
@@ -92,7 +80,7 @@ TEST_CASE("enroll from memory stores accepted photos under their last name compo
 
 TEST_CASE("enroll gives every photo its verdict, in the order given, and derives the CLI's lines from them") {
     TempDir dir;
-    const EnrollOptions o = options_in(dir);
+    const EnrollOptions o = enroll_options_in(dir.path());
     const std::string face = image_bytes(sample_portrait("sample3-a"));
     const std::string face2 = image_bytes(mirrored(sample_portrait("sample3-a")));
     // A photo already stored: its repeat in the next batch is a duplicate of it.
@@ -143,7 +131,7 @@ TEST_CASE("enroll gives every photo its verdict, in the order given, and derives
 
 TEST_CASE("enroll of files: one that cannot be read is unreadable, one over the size limit too_large") {
     TempDir dir;
-    EnrollOptions o = options_in(dir);
+    EnrollOptions o = enroll_options_in(dir.path());
     o.limits.max_file_bytes = 1000;
     write_file_atomic((dir / "big.jpg").string(), image_bytes(sample_portrait("sample2-a")));
     const EnrollReport r = enroll("bob", {dir / "missing.jpg", dir / "big.jpg"}, o, sample_model_files());
@@ -161,7 +149,7 @@ TEST_CASE("enroll of files: one that cannot be read is unreadable, one over the 
 
 TEST_CASE("enroll reports the retrain's progress: augment, encode, train, save, each from 0 to 1") {
     TempDir dir;
-    EnrollOptions o = options_in(dir);
+    EnrollOptions o = enroll_options_in(dir.path());
     std::vector<std::pair<std::string, double>> seen;
     o.progress = [&](std::string_view stage, double fraction) { seen.emplace_back(std::string(stage), fraction); };
     const EnrollReport r = enroll("dave", {Photo{"d.jpg", image_bytes(sample_portrait("sample1-c"))}}, o,

@@ -66,6 +66,17 @@ cv::Mat picture_of_two() {
     return canvas;
 }
 
+EnrollOptions enroll_options_in(const fs::path& dir, int copies) {
+    EnrollOptions o;
+    o.dataset = dir / "dataset";
+    o.encodings = dir / "encodings.bin";
+    o.model = dir / "model.bin";
+    o.labels = dir / "labels.bin";
+    o.augment.copies = copies;
+    o.threads = 2;
+    return o;
+}
+
 const ModelFiles& sample_model_files() {
     static const ModelFiles files = locate_models(FACEPIPE_TEST_MODEL_DIR);
     return files;
