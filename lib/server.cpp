@@ -10,13 +10,17 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "bucket_sync.h"
 #include "compreface.h"
 #include "error.h"
+#include "fsutil.h"
+#include "live_session.h"
 #include "metrics.h"
 #include "model_watch.h"
+#include "people.h"
 #include "server_auth.h"
 #include "server_request.h"
 #include "web_assets.h"
@@ -149,6 +153,7 @@ public:
     struct Slot {
         std::unique_ptr<Predictor> predictor;
         std::shared_ptr<const Classifier> classifier;  // the one predictor names with
+        std::unique_ptr<FaceAnalyzer> live;            // live sessions' detector and describer
     };
 
     class Lease {
@@ -191,6 +196,58 @@ private:
     std::vector<std::unique_ptr<Slot>> free_;
 };
 
+// The browser tabs' live sessions: one LiveSession (tracker state) each, at
+// most `max`; one unused for `idle` ends. A session's frames are served one at
+// a time (its mutex).
+class LiveSessions {
+public:
+    struct Session {
+        explicit Session(std::shared_ptr<const LoadedModels> models)
+            : live(std::move(models), TrackerOptions{}, LiveOptions::live_analyzer_defaults()) {}
+        std::mutex mu;
+        LiveSession live;
+        Clock::time_point last_used;
+    };
+
+    LiveSessions(std::shared_ptr<const LoadedModels> models, int max, std::chrono::seconds idle)
+        : models_(std::move(models)), max_(max), idle_(idle) {}
+
+    // The session `id`, made when new. Throws HttpError 503 when `max` are in use.
+    std::shared_ptr<Session> get(const std::string& id) {
+        std::lock_guard<std::mutex> lock(mu_);
+        const auto now = Clock::now();
+        for (auto it = sessions_.begin(); it != sessions_.end();) {  // idle ones end (unless a frame is in flight)
+            if (it->first != id && now - it->second->last_used > idle_ && it->second.use_count() == 1)
+                it = sessions_.erase(it);
+            else
+                ++it;
+        }
+        auto& s = sessions_[id];
+        if (!s) {
+            if (static_cast<int>(sessions_.size()) > max_) {
+                sessions_.erase(id);
+                throw HttpError(503, "live sessions",
+                                "all " + std::to_string(max_) + " are in use (--sessions); close a tab or retry");
+            }
+            s = std::make_shared<Session>(models_);
+        }
+        s->last_used = now;
+        return s;
+    }
+
+    int size() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return static_cast<int>(sessions_.size());
+    }
+
+private:
+    std::shared_ptr<const LoadedModels> models_;
+    int max_;
+    std::chrono::seconds idle_;
+    mutable std::mutex mu_;
+    std::map<std::string, std::shared_ptr<Session>> sessions_;
+};
+
 struct Upload {
     std::string name;
     std::string bytes;
@@ -227,6 +284,37 @@ std::vector<Photo> photos_of(const Request& req) {
     return photos;
 }
 
+// A stored photo's Content-Type, from its extension (image.h's list).
+const char* photo_content_type(const std::string& id) {
+    std::string ext = fs::path(id).extension().string();
+    for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+    if (ext == ".png") return "image/png";
+    if (ext == ".webp") return "image/webp";
+    if (ext == ".bmp") return "image/bmp";
+    if (ext == ".tif" || ext == ".tiff") return "image/tiff";
+    if (ext == ".pgm") return "image/x-portable-graymap";
+    if (ext == ".ppm") return "image/x-portable-pixmap";
+    return "application/octet-stream";
+}
+
+// A live session id: 1 to 64 of [A-Za-z0-9_-] (the page makes a random one).
+std::string session_id(const Request& req) {
+    const std::string id = req.get_param_value("session");
+    bool ok = !id.empty() && id.size() <= 64;
+    for (unsigned char ch : id) ok = ok && (std::isalnum(ch) || ch == '-' || ch == '_');
+    if (!ok) throw UsageError("session", "needs 1 to 64 letters, digits, '-' or '_' (?session=ID)");
+    return id;
+}
+
+Json change_json(const RemoveReport& r) {
+    return {{"person", r.person},
+            {"removed", r.removed.size()},
+            {"retrained", r.retrained},
+            {"training_id", r.retrained ? Json(r.training_id) : Json(nullptr)},
+            {"people", r.retrained ? r.people_after : r.people_before}};
+}
+
 const char* const kLoginFallback =
     "<!doctype html><meta charset=utf-8><title>facepipe: log in</title>"
     "<form method=post action=/login><label>API key <input name=key type=password autofocus></label>"
@@ -237,7 +325,8 @@ public:
     Service(const ServeOptions& o, std::shared_ptr<const LoadedModels> models, HttpServer& http)
         : o_(o), models_(std::move(models)), http_(http), auth_(o.api_key),
           model_(o.enroll.model.string(), o.enroll.labels.string(), models_->files().model_id(), o.model_poll),
-          pool_(o.threads), sync_(o.sync_command, sync_environment(o)) {
+          pool_(o.threads), sessions_(models_, o.max_sessions, o.session_idle),
+          sync_(o.sync_command, sync_environment(o)) {
         http_.set_gate([this](const Request& req, Response& res) { return gate(req, res); });
         http_.set_logger([this](const Request& req, const Response& res, double ms) { log(req, res, ms); });
         add_routes();
@@ -266,7 +355,19 @@ private:
     void recognize(const Request& req, Response& res);
     void compreface_recognize(const Request& req, Response& res);
     void enrol(const Request& req, Response& res);
+    void people(const Request& req, Response& res) const;
+    void photo(const Request& req, Response& res) const;
+    void remove_person(const Request& req, Response& res);
+    void remove_photo(const Request& req, Response& res);
+    void live_frame(const Request& req, Response& res);
     void compreface_add(const Request& req, Response& res);
+    void compreface_faces(const Request& req, Response& res) const;
+    void compreface_delete_faces(const Request& req, Response& res);
+    void compreface_delete_face(const Request& req, Response& res);
+    void compreface_subjects(const Request& req, Response& res) const;
+    void compreface_add_subject(const Request& req, Response& res);
+    void compreface_delete_subject(const Request& req, Response& res);
+    RemoveReport remove(const std::string& person, const std::string& photo_id = "");
     void health(const Request& req, Response& res) const;
     void metrics(const Request& req, Response& res) const;
     void job(const Request& req, Response& res);
@@ -281,6 +382,9 @@ private:
     Metrics metrics_;
     ModelBox model_;
     AnalysisPool pool_;
+    LiveSessions sessions_;
+    mutable std::mutex subjects_mu_;
+    std::set<std::string> empty_subjects_;  // CompreFace subjects added without an example yet
     std::mutex write_mu_;  // one change at a time
     std::mutex job_mu_;
     Json job_ = nullptr;  // the change in progress: {"action","stage","fraction","person"}
@@ -466,6 +570,151 @@ void Service::enrol(const Request& req, Response& res) {
     reply(res, any ? 200 : 422, j);
 }
 
+void Service::people(const Request&, Response& res) const {
+    Json people = Json::array();
+    for (const PersonInfo& p : list_people(o_.enroll.dataset)) {
+        Json photos = Json::array();
+        for (const PhotoInfo& f : p.photos)
+            photos.push_back({{"id", f.id}, {"url", "/api/v1/people/" + url_encode(p.name) + "/photos/" + url_encode(f.id)}});
+        people.push_back({{"name", p.name}, {"count", p.photos.size()}, {"photos", photos}});
+    }
+    reply(res, 200, {{"people", people}});
+}
+
+void Service::photo(const Request& req, Response& res) const {
+    const PhotoInfo p = find_photo(o_.enroll.dataset, req.matches[1].str(), req.matches[2].str());
+    res.status = 200;
+    res.set_content(read_file(p.path, o_.predict.limits.max_file_bytes), photo_content_type(p.id));
+    res.set_header("Cache-Control", "private, no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+}
+
+RemoveReport Service::remove(const std::string& person, const std::string& photo_id) {
+    return change("remove", person, true, [&](const EnrollOptions& eo) {
+        return photo_id.empty() ? facepipe::remove_person(person, eo, models_)
+                                : facepipe::remove_photo(person, photo_id, eo, models_);
+    });
+}
+
+void Service::remove_person(const Request& req, Response& res) {
+    reply(res, 200, change_json(remove(req.matches[1].str())));
+}
+
+void Service::remove_photo(const Request& req, Response& res) {
+    reply(res, 200, change_json(remove(req.matches[1].str(), req.matches[2].str())));
+}
+
+void Service::live_frame(const Request& req, Response& res) {
+    const std::string id = session_id(req);
+    const ModelWatcher* w = model_.watcher();
+    if (!w) throw ModelError(o_.enroll.model.string(), "no model yet: enrol someone first");
+    const Upload up = upload_of(req);
+    LoadedImage img;
+    try {
+        img = decode_image(up.bytes, "frame", o_.predict.limits);
+    } catch (const LimitError&) {
+        throw;
+    } catch (const Error& e) {
+        throw HttpError(400, "frame", e.cause());
+    }
+    auto session = sessions_.get(id);
+    std::lock_guard<std::mutex> one_frame_at_a_time(session->mu);
+    auto slot = pool_.acquire();
+    if (!slot->live) slot->live = std::make_unique<FaceAnalyzer>(models_, LiveOptions::live_analyzer_defaults());
+    const LiveSession::Result r = session->live.process(img.bgr, *w, *slot->live);
+    session->last_used = Clock::now();
+    std::uint64_t appeared = 0;
+    for (const auto& e : r.events) appeared += e.kind == TrackEvent::Kind::appeared;
+    metrics_.add_faces(appeared);
+    Json faces = Json::array();
+    const double k = img.scale;  // frame pixels -> the sent image's pixels
+    for (const TrackedFace& f : r.faces)
+        faces.push_back({{"track", f.id},
+                         {"box", {std::lround(f.box.x * k), std::lround(f.box.y * k), std::lround(f.box.width * k),
+                                  std::lround(f.box.height * k)}},
+                         {"label", f.label},
+                         {"distance", std::round(f.distance * 1e4) / 1e4},
+                         {"known", f.known}});
+    reply(res, 200,
+          {{"frame", r.frame},
+           {"faces", faces},
+           {"ms", std::round(r.ms * 10) / 10},
+           {"training_id", session->live.classifier().training_id()}});
+}
+
+// CompreFace's examples are facepipe's stored photos.
+void Service::compreface_faces(const Request& req, Response& res) const {
+    const std::string subject = req.get_param_value("subject");
+    Json faces = Json::array();
+    for (const PersonInfo& p : list_people(o_.enroll.dataset)) {
+        if (!subject.empty() && p.name != subject) continue;
+        for (const PhotoInfo& f : p.photos)
+            faces.push_back({{"image_id", compreface_image_id(p.name, f.id)}, {"subject", p.name}});
+    }
+    const auto n = faces.size();
+    reply(res, 200,
+          {{"faces", faces}, {"page_number", 0}, {"page_size", n}, {"total_pages", n ? 1 : 0}, {"total_elements", n}});
+}
+
+void Service::compreface_delete_faces(const Request& req, Response& res) {
+    const std::string subject = req.get_param_value("subject");
+    if (subject.empty())
+        throw UsageError("subject", "is required: deleting every example at once is not offered (?subject=NAME)");
+    const RemoveReport r = remove(subject);
+    reply(res, 200, {{"deleted", r.removed.size()}});
+}
+
+void Service::compreface_delete_face(const Request& req, Response& res) {
+    const std::string image_id = req.matches[1];
+    for (const PersonInfo& p : list_people(o_.enroll.dataset))
+        for (const PhotoInfo& f : p.photos)
+            if (compreface_image_id(p.name, f.id) == image_id) {
+                remove(p.name, f.id);
+                reply(res, 200, {{"image_id", image_id}, {"subject", p.name}});
+                return;
+            }
+    throw NotFoundError("image_id '" + image_id + "'", "no such example");
+}
+
+void Service::compreface_subjects(const Request&, Response& res) const {
+    std::set<std::string> names;
+    for (const PersonInfo& p : list_people(o_.enroll.dataset)) names.insert(p.name);
+    {
+        std::lock_guard<std::mutex> lock(subjects_mu_);
+        names.insert(empty_subjects_.begin(), empty_subjects_.end());
+    }
+    reply(res, 200, {{"subjects", Json(std::vector<std::string>(names.begin(), names.end()))}});
+}
+
+// A subject with no example yet exists only in this process (facepipe's
+// dataset holds people with photos): it is listed until its first example
+// makes it a person, or until the server restarts.
+void Service::compreface_add_subject(const Request& req, Response& res) {
+    const Json j = Json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("subject") || !j["subject"].is_string())
+        throw HttpError(400, "JSON body", "needs a \"subject\" string");
+    const std::string name = enroll_name(j["subject"].get<std::string>());
+    {
+        std::lock_guard<std::mutex> lock(subjects_mu_);
+        if (empty_subjects_.size() >= 10000) throw HttpError(400, "subjects", "too many subjects without examples");
+        empty_subjects_.insert(name);
+    }
+    reply(res, 201, {{"subject", name}});
+}
+
+void Service::compreface_delete_subject(const Request& req, Response& res) {
+    const std::string name = enroll_name(req.matches[1].str());
+    {
+        std::lock_guard<std::mutex> lock(subjects_mu_);
+        if (empty_subjects_.erase(name) && person_folder(o_.enroll.dataset, name).empty()) {
+            reply(res, 200, {{"subject", name}});
+            return;
+        }
+    }
+    const RemoveReport r = remove(name);
+    reply(res, 200, {{"subject", r.person}});
+}
+
 // CompreFace's "add an example of a subject": one photo, one face.
 void Service::compreface_add(const Request& req, Response& res) {
     const std::string subject = req.get_param_value("subject");
@@ -483,6 +732,10 @@ void Service::compreface_add(const Request& req, Response& res) {
         if (no_face) j["code"] = 28;
         reply(res, v.kind == PhotoVerdict::Kind::too_large ? 413 : 400, j);
         return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(subjects_mu_);
+        empty_subjects_.erase(r.person);
     }
     reply(res, 201, {{"image_id", compreface_image_id(r.person, v.id)}, {"subject", r.person}});
 }
@@ -524,6 +777,8 @@ void Service::metrics(const Request&, Response& res) const {
                  static_cast<double>(h.active.load())});
     s.push_back({"facepipe_http_queued_connections", "Connections waiting for a worker.", "gauge", {},
                  static_cast<double>(h.queued.load())});
+    s.push_back({"facepipe_live_sessions", "Live sessions (browser tabs) open.", "gauge", {},
+                 static_cast<double>(sessions_.size())});
     res.status = 200;
     res.set_content(metrics_.render(s), "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -583,8 +838,19 @@ void Service::add_routes() {
     route("GET", "/api/v1/jobs/current", "job", h(&Service::job));
     route("GET", "/metrics", "metrics", h(&Service::metrics));
     route("POST", "/api/v1/people/([^/]+)/photos", "enrol", h(&Service::enrol));
+    route("GET", "/api/v1/people", "people", h(&Service::people));
+    route("GET", "/api/v1/people/([^/]+)/photos/([^/]+)", "photo", h(&Service::photo));
+    route("DELETE", "/api/v1/people/([^/]+)", "remove_person", h(&Service::remove_person));
+    route("DELETE", "/api/v1/people/([^/]+)/photos/([^/]+)", "remove_photo", h(&Service::remove_photo));
+    route("POST", "/api/v1/live/frame", "live_frame", h(&Service::live_frame));
     route("POST", "/api/v1/recognition/recognize", "compreface_recognize", h(&Service::compreface_recognize));
     route("POST", "/api/v1/recognition/faces", "compreface_add", h(&Service::compreface_add));
+    route("GET", "/api/v1/recognition/faces", "compreface_faces", h(&Service::compreface_faces));
+    route("DELETE", "/api/v1/recognition/faces", "compreface_delete", h(&Service::compreface_delete_faces));
+    route("DELETE", "/api/v1/recognition/faces/([^/]+)", "compreface_delete", h(&Service::compreface_delete_face));
+    route("GET", "/api/v1/recognition/subjects", "compreface_subjects", h(&Service::compreface_subjects));
+    route("POST", "/api/v1/recognition/subjects", "compreface_subjects", h(&Service::compreface_add_subject));
+    route("DELETE", "/api/v1/recognition/subjects/([^/]+)", "compreface_subjects", h(&Service::compreface_delete_subject));
     route("POST", "/login", "login", h(&Service::login));
     route("POST", "/logout", "login", h(&Service::logout));
     route("GET", "/.*", "page", h(&Service::page));

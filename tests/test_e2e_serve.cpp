@@ -4,6 +4,7 @@
 // (scripts/make_demo_dataset.sh); the faces are npm's sample photos.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
@@ -142,6 +143,71 @@ TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics an
     REQUIRE(got["faces"].size() == 1);
     CHECK(got["faces"][0]["label"] != "unknown");
 
+    // live: a session's frames are tracked (one track, named), sessions are independent
+    const std::string frame = image_bytes(sample_portrait("sample2-a"));
+    for (int i = 0; i < 4; ++i) {
+        auto f = c.Post("/api/v1/live/frame?session=tab-1", frame, "image/jpeg");
+        Json j = json_of(f);
+        REQUIRE(f->status == 200);
+        CHECK(j["frame"] == i);
+        REQUIRE(j["faces"].size() == 1);
+        CHECK(j["faces"][0]["track"] == 1);
+        CHECK(j["faces"][0]["label"] == "sample2-a");
+        CHECK(j["faces"][0]["known"] == true);
+        CHECK(j["faces"][0]["box"].size() == 4);
+        CHECK(j["training_id"].get<std::string>().size() == 64);
+    }
+    CHECK(json_of(c.Post("/api/v1/live/frame?session=tab-2", frame, "image/jpeg"))["frame"] == 0);
+    CHECK(c.Post("/api/v1/live/frame?session=no/good", frame, "image/jpeg")->status == 400);
+    CHECK(c.Post("/api/v1/live/frame?session=tab-1", "garbage", "image/jpeg")->status == 400);
+
+    // people: the list, a photo's bytes, removing a photo and a person (each retrains)
+    Json people = json_of(c.Get("/api/v1/people"));
+    Json zoe;
+    for (const auto& p : people["people"])
+        if (p["name"] == "Zoë Test") zoe = p;
+    REQUIRE(zoe.is_object());
+    CHECK(zoe["count"] == 2);
+    REQUIRE(zoe["photos"].size() == 2);
+    CHECK(zoe["photos"][0]["id"] == "zoe.jpg");
+    CHECK(zoe["photos"][0]["url"] == "/api/v1/people/Zo%C3%AB%20Test/photos/zoe.jpg");
+    auto thumb = c.Get(zoe["photos"][0]["url"].get<std::string>().c_str());
+    REQUIRE(thumb);
+    CHECK(thumb->status == 200);
+    CHECK(thumb->get_header_value("Content-Type") == "image/jpeg");
+    CHECK(thumb->body == stranger);
+    CHECK(c.Get("/api/v1/people/Zo%C3%AB%20Test/photos/nope.jpg")->status == 404);
+    CHECK(c.Get("/api/v1/people/Nobody/photos/zoe.jpg")->status == 404);
+    CHECK(c.Get("/api/v1/people/Zo%C3%AB%20Test/photos/.hidden.jpg")->status == 400);
+    Json removed = json_of(c.Delete("/api/v1/people/Zo%C3%AB%20Test/photos/zoe.png"));
+    CHECK(removed["removed"] == 1);
+    CHECK(removed["retrained"] == true);
+    CHECK(json_of(c.Get("/api/v1/health"))["training_id"] == removed["training_id"]);
+
+    // CompreFace's collection: examples, subjects, deletions
+    Json faces = json_of(c.Get("/api/v1/recognition/faces?subject=Zo%C3%AB%20Test"));
+    REQUIRE(faces["faces"].size() == 1);
+    const std::string image_id = faces["faces"][0]["image_id"];
+    CHECK(json_of(c.Get("/api/v1/recognition/faces"))["faces"].size() == 9);  // 7 demo + Zoë + the CLI's
+    auto sub = c.Post("/api/v1/recognition/subjects", Json{{"subject", "Later"}}.dump(), "application/json");
+    CHECK(sub->status == 201);
+    Json subjects = json_of(c.Get("/api/v1/recognition/subjects"))["subjects"];
+    CHECK(std::find(subjects.begin(), subjects.end(), "Later") != subjects.end());
+    CHECK(std::find(subjects.begin(), subjects.end(), "Zoë Test") != subjects.end());
+    CHECK(json_of(c.Delete("/api/v1/recognition/subjects/Later"))["subject"] == "Later");
+    Json gone = json_of(c.Delete(("/api/v1/recognition/faces/" + image_id).c_str()));
+    CHECK(gone["subject"] == "Zoë Test");
+    CHECK(gone["image_id"] == image_id);
+    CHECK(c.Delete(("/api/v1/recognition/faces/" + image_id).c_str())->status == 404);
+    CHECK(json_of(c.Delete("/api/v1/recognition/faces?subject=Cli%20Person"))["deleted"] == 1);
+    CHECK(c.Delete("/api/v1/recognition/faces?subject=Nobody")->status == 404);
+    CHECK(c.Delete("/api/v1/recognition/faces")->status == 400);
+    Json person_gone = json_of(c.Delete("/api/v1/people/sample3-c"));
+    CHECK(person_gone["people"] == 6);
+    CHECK(c.Delete("/api/v1/people/sample3-c")->status == 404);
+    CHECK(json_of(c.Get("/api/v1/health"))["people"] == 6);
+    CHECK_FALSE(fs::exists(dir / "dataset" / "sample3-c"));
+
     // metrics and the OpenAPI file
     auto m = c.Get("/metrics");
     REQUIRE(m);
@@ -150,7 +216,10 @@ TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics an
     CHECK(m->body.find("facepipe_http_requests_total{endpoint=\"recognize\",method=\"POST\",code=\"200\"}") != std::string::npos);
     CHECK(m->body.find("facepipe_http_request_duration_seconds_bucket{endpoint=\"recognize\",le=\"+Inf\"}") != std::string::npos);
     CHECK(m->body.find("facepipe_model_info{training_id=\"" + json_of(c.Get("/api/v1/health"))["training_id"].get<std::string>()) != std::string::npos);
-    CHECK(m->body.find("facepipe_model_reloads_total 3") != std::string::npos);
+    const int generation = json_of(c.Get("/api/v1/health"))["model_generation"];
+    CHECK(generation == 7);  // enrol, add, the CLI's enroll, four removals
+    CHECK(m->body.find("facepipe_model_reloads_total " + std::to_string(generation) + "\n") != std::string::npos);
+    CHECK(m->body.find("facepipe_live_sessions 2\n") != std::string::npos);
     CHECK(m->body.find("facepipe_faces_seen_total ") != std::string::npos);
     Json spec = json_of(c.Get("/api/openapi.json"));
     CHECK(spec["openapi"].get<std::string>().rfind("3.", 0) == 0);
