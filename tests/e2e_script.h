@@ -49,11 +49,6 @@ std::map<std::string, std::string> script_env(std::map<std::string, std::string>
 // by the library from synthetic descriptors: no face models needed).
 void write_synthetic_artifacts(const std::filesystem::path& dir, int people = 3);
 
-// The demo dataset (scripts/make_demo_dataset.sh: seven people from npm's face-api
-// samples) in <dir>/dataset, encoded and trained into <dir>/encodings.bin,
-// model.bin and labels.bin with the real face models. Requires the npm samples.
-void make_demo_model(const std::filesystem::path& dir);
-
 // True when every regular file under a and b has the same relative path and bytes.
 bool same_tree(const std::filesystem::path& a, const std::filesystem::path& b, std::string* diff = nullptr);
 

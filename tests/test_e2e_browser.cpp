@@ -24,6 +24,7 @@
 
 #include "e2e.h"
 #include "e2e_script.h"
+#include "serve_util.h"
 #include "testutil.h"
 
 using namespace facepipe::test;
@@ -81,16 +82,6 @@ void write_y4m(const fs::path& path, const cv::Mat& ada, const cv::Mat& grace) {
     REQUIRE(out.good());
 }
 
-// The port a `serve --listen 127.0.0.1:0` Child said it listens on (its first
-// stdout line), or 0 while it has not said.
-int listening_port(const Child& server) {
-    const std::string out = server.out_so_far();
-    const auto end = out.find('\n');
-    if (end == std::string::npos) return 0;
-    const Json j = Json::parse(out.substr(0, end));
-    return j.at("event") == "listening" ? j.at("port").get<int>() : 0;
-}
-
 }  // namespace
 
 TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retrain, annotates a photo") {
@@ -119,15 +110,11 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
     fs::create_directories(shots);
     for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png"}) fs::remove(shots / name);
 
-    Child server(facepipe_argv_m({"serve", "--listen", "127.0.0.1:0"}), dir.path());
-    int port = 0;
-    REQUIRE_MESSAGE(eventually([&] { return !server.running() || (port = listening_port(server)) != 0; }, 60),
-                    "the server does not listen: " << server.err_so_far());
-    REQUIRE_MESSAGE(port != 0, server.err_so_far());
+    ServeProcess server(dir.path());
 
     const Json ada = {{"label", "Ada"}, {"box", face_box(ada_at(0))}};
     const Json config = {
-        {"base", "http://127.0.0.1:" + std::to_string(port) + "/"},
+        {"base", "http://127.0.0.1:" + std::to_string(server.port()) + "/"},
         {"chromium", kChromium},
         {"profile", (dir / "chromium-profile").string()},
         {"node_modules", kNodeModules.string()},
@@ -190,10 +177,6 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
         CHECK_MESSAGE(png.cols >= 800, name);
     }
 
-    server.kill_group(SIGTERM);
-    const bool stopped = eventually([&] { return !server.running(); }, 30);
-    if (!stopped) server.kill_group(SIGKILL);
-    const auto s = server.wait();
-    CHECK_MESSAGE(stopped, "the server did not stop on SIGTERM");
+    const auto s = server.stop();  // SIGTERM: finishes what is in flight, exits 0
     CHECK_MESSAGE(s.exit_code == 0, s.err);
 }

@@ -18,6 +18,7 @@
 
 #include "e2e.h"
 #include "e2e_script.h"
+#include "serve_util.h"  // make_demo_model
 #include "testutil.h"
 #include "tracker.h"
 #include "types.h"

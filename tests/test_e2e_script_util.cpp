@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -108,16 +107,6 @@ RunResult run_script(const std::string& name, const std::vector<std::string>& ar
                      std::map<std::string, std::string> env) {
     Child c(script_argv(name, args), cwd, script_env(std::move(env)));
     return c.wait();
-}
-
-void make_demo_model(const fs::path& dir) {
-    const std::string make = std::string("bash '") + FACEPIPE_SOURCE_DIR + "/scripts/make_demo_dataset.sh' '" +
-                             (dir / "dataset").string() + "' 2>/dev/null";
-    REQUIRE(std::system(make.c_str()) == 0);
-    const auto enc = run_facepipe_m({"encode", "--dataset", "dataset"}, dir);
-    REQUIRE_MESSAGE(enc.exit_code == 0, enc.err);
-    const auto tr = run_facepipe_m({"train"}, dir);
-    REQUIRE_MESSAGE(tr.exit_code == 0, tr.err);
 }
 
 void write_synthetic_artifacts(const fs::path& dir, int people) {
