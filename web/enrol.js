@@ -11,7 +11,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const state = (window.facepipe = { people: [], last: null, stages: [], busy: false, error: null });
-  const STAGES = ['augment', 'encode', 'train', 'save'];
+  const STAGES = ['check', 'augment', 'encode', 'train', 'save'];  // the server's, in order
   const VERDICT_TEXT = {
     accepted: 'accepted',
     duplicate: 'already enrolled',
@@ -106,6 +106,19 @@
     $('progress-bar').value = 1;
   }
 
+  // Shows the retraining's progress while `request` (an enrolment or a
+  // removal) runs: every stage done when it succeeds, hidden when it fails.
+  function trackProgress(request, title) {
+    state.stages = [];
+    $('progress-title').textContent = title;
+    $('progress').hidden = false;
+    $('result').hidden = true;
+    showStage(null);
+    $('progress-bar').value = 0;
+    followProgress(request);
+    request.then(finishStages, () => { $('progress').hidden = true; });
+  }
+
   // --- enrol -------------------------------------------------------------------
   function showResult(answer) {
     const photos = (answer && answer.photos) || [];
@@ -129,20 +142,14 @@
 
     state.busy = true;
     state.error = null;
-    state.stages = [];
     renderPending();
-    $('result').hidden = true;
-    $('progress').hidden = false;
-    showStage(null);
-    $('progress-bar').value = 0;
     FP.setStatus($('status'), `Sending ${pending.length} photo(s) of ${name}…`);
 
     const request = FP.api(`api/v1/people/${encodeURIComponent(name)}/photos`, { method: 'POST', body: form });
-    followProgress(request);
+    trackProgress(request, `Enrolling ${name}`);
     try {
       const answer = await request;
       state.last = answer;
-      finishStages();
       showResult(answer);
       const accepted = answer.photos.filter((p) => p.verdict === 'accepted').length;
       const summary = answer.retrained
@@ -155,7 +162,6 @@
       pending = [];
     } catch (err) {
       state.error = err.message;
-      $('progress').hidden = true;
       if (err.body && err.body.photos) showResult(err.body);  // verdicts explain a refusal
       FP.setStatus($('status'), err.message, 'error');
     } finally {
@@ -169,15 +175,20 @@
   async function remove(path, what) {
     if (!window.confirm(`Remove ${what}? The model is retrained without it.`)) return;
     state.busy = true;
+    state.error = null;
+    renderPending();
     FP.setStatus($('people-status'), `Removing ${what} and retraining…`);
+    const request = FP.api(path, { method: 'DELETE' });
+    trackProgress(request, `Removing ${what}`);
     try {
-      await FP.api(path, { method: 'DELETE' });
+      await request;
       FP.setStatus($('people-status'), `Removed ${what}.`, 'ok');
     } catch (err) {
       state.error = err.message;
       FP.setStatus($('people-status'), err.message, 'error');
     } finally {
       state.busy = false;
+      renderPending();
       loadPeople();
     }
   }

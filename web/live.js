@@ -56,7 +56,7 @@
     $('server-ms').textContent = `${Math.round(answer.ms)} ms`;
     $('frame').textContent = answer.frame;
     $('training-id').textContent = FP.shortId(answer.training_id);
-    $('faces').tBodies[0].replaceChildren(...answer.faces.map((f) =>
+    $('faces').tBodies[0].replaceChildren(...[...answer.faces].sort((a, b) => a.track - b.track).map((f) =>
       FP.el('tr', {},
         FP.el('td', { class: 'num' }, f.track),
         FP.el('td', { class: `label ${f.known ? 'known' : 'unknown'}` }, f.label),
