@@ -1,10 +1,13 @@
 // End-to-end test of the web pages: `facepipe serve` on 127.0.0.1 and Debian's
 // headless chromium, driven by tests/browser/pages.js (puppeteer-core), with a
 // fake webcam playing a video this test makes from npm's face-api sample photos.
-// The server starts on the demo dataset (scripts/make_demo_dataset.sh); a new
-// person is enrolled through the Enrol page, the Live page (two tabs) must name
-// them and call a stranger unknown, then the CLI enrols the stranger and the
-// open pages must name them too, without a reload.
+// The server starts on the demo dataset (scripts/make_demo_dataset.sh) with an
+// API key; the pages are opened through the login form. A new person is
+// enrolled through the Enrol page (uploads, and a webcam snapshot it must
+// refuse), the Live page (two tabs) must name them and call a stranger unknown,
+// then the CLI enrols the stranger and the open pages must name them too,
+// without a reload. The Photo page annotates a group photo; the Enrol page
+// removes a photo and a person.
 //
 // Screenshots of the pages go to $FACEPIPE_SCREENSHOT_DIR when set (the README's
 // docs/serve-*.png are made with FACEPIPE_SCREENSHOT_DIR=docs), else to the
@@ -84,7 +87,7 @@ void write_y4m(const fs::path& path, const cv::Mat& ada, const cv::Mat& grace) {
 
 }  // namespace
 
-TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retrain, annotates a photo") {
+TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a CLI retrain, annotates a photo") {
     REQUIRE_MESSAGE(fs::exists(kSamples / "sample6.jpg"), "npm samples missing: run scripts/setup.sh --tests");
     REQUIRE_MESSAGE(fs::exists(kChromium), "chromium missing: scripts/setup.sh --tests installs it");
     REQUIRE_MESSAGE(fs::exists(kNodeModules / "puppeteer-core"),
@@ -95,7 +98,7 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
     make_demo_model(dir.path());  // the server starts with seven people
 
     // Ada's photos go through the Enrol page, with a group photo and a text file
-    // it must refuse; Grace's photo through the CLI later.
+    // it must refuse; the stranger's ("Grace") through the CLI later.
     const fs::path up = dir / "upload";
     fs::create_directories(up);
     cv::imwrite((up / "ada-1.jpg").string(), portrait("sample6.jpg", kAdaFace));
@@ -110,7 +113,12 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
     fs::create_directories(shots);
     for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png"}) fs::remove(shots / name);
 
-    ServeProcess server(dir.path());
+    // With a key, as a server that is not only on loopback must have: the pages
+    // go through the login form first, then use its cookie.
+    const std::string key = "browser-test-key-7f3a";
+    spit(dir / "api.key", key + "\n");
+    fs::permissions(dir / "api.key", fs::perms::owner_read | fs::perms::owner_write);
+    ServeProcess server(dir.path(), {"--api-key-file", "api.key"});
 
     const Json ada = {{"label", "Ada"}, {"box", face_box(ada_at(0))}};
     const Json config = {
@@ -123,14 +131,18 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
         {"screenshots", shots.string()},
         {"timeout_ms", 120000},
         {"total_timeout_ms", 480000},
+        {"key", key},
         {"people_before", 7},
         {"enrol",
          {{"name", "Ada"},
           {"photos", {(up / "ada-1.jpg").string(), (up / "ada-2.jpg").string(), (up / "group.jpg").string(),
                       (up / "notes.txt").string()}},
           {"verdicts",
-           {{"ada-1.jpg", "accepted"}, {"ada-2.jpg", "accepted"}, {"group.jpg", "several_faces"},
-            {"notes.txt", "not_an_image"}}}}},
+           {{"ada-1.jpg", "accepted"},
+            {"ada-2.jpg", "accepted"},
+            {"group.jpg", "several_faces"},
+            {"notes.txt", "not_an_image"},
+            {"webcam-1.jpg", "several_faces"}}}}},  // a snapshot of the fake webcam: Ada and the stranger
         {"scene", {ada, {{"label", "unknown"}, {"box", face_box(grace_at(0))}}}},
         {"reload",
          {{"argv", facepipe_argv_m({"enroll", "Grace", "grace.jpg"})},
@@ -161,7 +173,8 @@ TEST_CASE("slow e2e: browser enrols, names live in two tabs, follows a CLI retra
         if (j.at("ok") == true) MESSAGE(j["step"].get<std::string>() << " (" << j["ms"] << " ms): " << j["detail"].dump());
     }
     for (const char* name :
-         {"enrol page lists the people", "enrol a person by upload",
+         {"the pages need the key: the login form refuses a wrong one, opens them with the right one",
+          "enrol page lists the people", "enrol a person by upload",
           "live names the person and calls a stranger unknown, in two tabs at once",
           "live names a person the CLI enrols, without a reload", "photo page annotates an upload",
           "enrol page removes a photo, then a person; the Live page follows", "no script errors on the pages"}) {

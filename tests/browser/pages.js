@@ -18,7 +18,9 @@
 //   screenshots     folder for serve-enrol.png, serve-live.png, serve-photo.png
 //   timeout_ms      the longest any one wait may take
 //   people_before   how many people the Enrol page lists at first
-//   enrol           {name, photos: [files], verdicts: {file name: verdict}}
+//   key             the server's API key (the pages' login form)
+//   enrol           {name, photos: [files], verdicts: {file name: verdict}}: the
+//                   photos are uploaded, and one webcam snapshot, webcam-1.jpg, added
 //   scene           [{label, box: [x, y, w, h]}]: who the Live page must name, where (video pixels)
 //   reload          {argv, cwd, scene}: the CLI command that retrains, and the scene after it
 //   photo           {file, labels: [sorted labels expected]}
@@ -136,8 +138,26 @@ async function main() {
 
   try {
     let enrol;
-    await step('enrol page lists the people', async () => {
+    await step('the pages need the key: the login form refuses a wrong one, opens them with the right one', async () => {
       enrol = await open('enrol');
+      const at = new URL(enrol.url());
+      if (at.pathname !== '/login' || at.searchParams.get('next') !== '/enrol') {
+        throw new Error(`not sent to the login form: ${enrol.url()}`);
+      }
+      const login = async (key) => {
+        await enrol.$eval('#key', (el) => { el.value = ''; });
+        await enrol.type('#key', key);
+        await Promise.all([enrol.waitForNavigation({ timeout: TIMEOUT }), enrol.click('button[type=submit]')]);
+      };
+      await login(`${config.key}-wrong`);
+      if (!(await enrol.$eval('#failed', (el) => getComputedStyle(el).display !== 'none'))) {
+        throw new Error(`a wrong key was not refused: ${enrol.url()}`);
+      }
+      await login(config.key);
+      if (new URL(enrol.url()).pathname !== '/enrol') throw new Error(`after logging in: ${enrol.url()}`);
+    });
+
+    await step('enrol page lists the people', async () => {
       await waitFor(enrol, 'the people list', (n) => window.facepipe && window.facepipe.people.length === n,
         [config.people_before]);
     });
@@ -148,6 +168,13 @@ async function main() {
       await (await enrol.$('#files')).uploadFile(...e.photos);
       await waitFor(enrol, 'the chosen photos', (n) => document.querySelectorAll('#pending img').length === n,
         [e.photos.length]);
+      await enrol.bringToFront();  // a hidden tab's video shows no frames
+      await enrol.click('#camera-start');
+      await waitFor(enrol, 'the webcam', () => document.getElementById('camera-video').videoWidth > 0);
+      await enrol.click('#snap');
+      await waitFor(enrol, 'the snapshot', (n) => document.querySelectorAll('#pending img').length === n,
+        [e.photos.length + 1]);
+      await enrol.click('#camera-stop');
       await enrol.click('#enrol');
       await waitFor(enrol, 'the enrol answer', () => !window.facepipe.busy && (window.facepipe.last || window.facepipe.error));
       const s = await pageState(enrol);
@@ -163,7 +190,7 @@ async function main() {
         return p && p.count === n && imgs.every((i) => i.complete && i.naturalWidth > 0);
       }, [e.name, accepted]);
       const shown = await enrol.$$eval('#verdicts tbody td.verdict', (tds) => tds.map((td) => td.dataset.verdict));
-      if (shown.length !== e.photos.length) throw new Error(`the page shows ${shown.length} verdicts`);
+      if (shown.length !== Object.keys(e.verdicts).length) throw new Error(`the page shows ${shown.length} verdicts`);
       await shot(enrol, 'serve-enrol.png', true);
       return { verdicts: got, stages_seen: s.stages, training_id: s.last.training_id };
     });
