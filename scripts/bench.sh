@@ -15,7 +15,7 @@
 # long the run took (most of it: the gallery index at 1M rows).
 # Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
 # Sections: encode, train, predict, eval, exact search against gallery size,
-#   gallery index, train at scale, live, peak memory.
+#   gallery index, train at scale, live, serve, peak memory.
 # Environment: FACEPIPE_BIN (default build/facepipe), FACEPIPE_SHARED_DATA, FACEPIPE_MODELS;
 #   BENCH_INDEX_ROWS  gallery sizes of the index section (default 10000 100000 1000000)
 #   QUERIES, EF_SEARCH  the index section's queries and efSearch values (default 1000
@@ -216,6 +216,18 @@ if [ -x "$REPO/scripts/bench_live.sh" ]; then
   FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" "$REPO/scripts/bench_live.sh" || echo "scripts/bench_live.sh failed (exit $?)"
 else
   echo "not measured: scripts/bench_live.sh not present"
+fi
+echo
+
+# ---- serve: scripts/bench_serve.sh prints its own section ----
+log "serve"
+echo "## serve (\`facepipe serve\`, scripts/bench_serve.sh)"
+echo
+if [ -x "$REPO/scripts/bench_serve.sh" ]; then
+  FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" RUNS=$((RUNS * 4)) PREDICT_RUNS="$RUNS" \
+    "$REPO/scripts/bench_serve.sh" || echo "scripts/bench_serve.sh failed (exit $?)"
+else
+  echo "not measured: scripts/bench_serve.sh not present"
 fi
 echo
 

@@ -7,8 +7,10 @@
 #  - npm pack @vladmandic/face-api@1.7.15 -> CACHE_DIR/npm/ (skipped if present),
 #    verify sha512 integrity against the value pinned below, extract to
 #    CACHE_DIR/npm/face-api/package/ (model/, demo/, src/, dist/ ...).
-#  - --with-js: copy tests/js/package.json + package-lock.json to CACHE_DIR/npm/js/
-#    and `npm ci` there (node_modules stays out of the repo tree); the same for tests/browser/.
+#  - --with-js: for tests/js (face-api's JS reference), tests/serve (the
+#    CompreFace JS SDK) and tests/browser (puppeteer-core, for the pages), copy
+#    package.json + package-lock.json to CACHE_DIR/npm/<name>/
+#    and `npm ci` there (node_modules stays out of the repo tree).
 # Idempotent; safe to re-run. Progress goes to stderr. Nothing here is committed.
 set -euo pipefail
 
@@ -92,25 +94,29 @@ ls "$EXTRACT"/package/demo/sample*.jpg >/dev/null 2>&1 || die "no demo/sample*.j
 log "model: $EXTRACT/package/model/face_recognition_model.bin"
 
 # --- (b) JS test dependencies (optional) ------------------------------------
-# tests/js: face-api's reference forward pass; tests/browser: puppeteer-core, which drives chromium.
-JS_SETS=(); [ "$WITH_JS" = 1 ] && JS_SETS=(js browser)
-for JS_SET in "${JS_SETS[@]}"; do
-  JS_SRC="$REPO_DIR/tests/$JS_SET"
-  JS_DIR="$NPM_DIR/$JS_SET"
+# npm ci of tests/<name>/package.json + package-lock.json into CACHE_DIR/npm/<name>/
+# (node_modules stays out of the repo tree); skipped when already up to date.
+npm_ci_dir() {
+  local name="$1" src="$REPO_DIR/tests/$1" dst="$NPM_DIR/$1" f
   for f in package.json package-lock.json; do
-    [ -f "$JS_SRC/$f" ] || die "missing $JS_SRC/$f"
+    [ -f "$src/$f" ] || die "missing $src/$f"
   done
-  mkdir -p "$JS_DIR"
-  if [ -d "$JS_DIR/node_modules" ] && cmp -s "$JS_SRC/package-lock.json" "$JS_DIR/package-lock.json" \
-     && cmp -s "$JS_SRC/package.json" "$JS_DIR/package.json" \
-     && [ -f "$JS_DIR/node_modules/.package-lock.json" ]; then
-    log "JS deps up to date: $JS_DIR/node_modules"
+  mkdir -p "$dst"
+  if [ -d "$dst/node_modules" ] && cmp -s "$src/package-lock.json" "$dst/package-lock.json" \
+     && cmp -s "$src/package.json" "$dst/package.json" \
+     && [ -f "$dst/node_modules/.package-lock.json" ]; then
+    log "JS deps up to date: $dst/node_modules"
   else
-    cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS_DIR/"
-    log "npm ci in $JS_DIR"
-    (cd "$JS_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2) \
-      || die "npm ci failed in $JS_DIR"
+    cp "$src/package.json" "$src/package-lock.json" "$dst/"
+    log "npm ci in $dst"
+    (cd "$dst" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2) \
+      || die "npm ci failed in $dst"
   fi
-  log "JS deps: $JS_DIR/node_modules (run with NODE_PATH=$JS_DIR/node_modules)"
-done
+  log "JS deps ($name): $dst/node_modules (run with NODE_PATH=$dst/node_modules)"
+}
+if [ "$WITH_JS" = 1 ]; then
+  npm_ci_dir js      # face-api's reference descriptors (tests/js)
+  npm_ci_dir serve   # the CompreFace JavaScript SDK, a client of facepipe serve (tests/serve)
+  npm_ci_dir browser # puppeteer-core, which drives chromium through the pages (tests/browser)
+fi
 log "done"
