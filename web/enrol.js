@@ -193,6 +193,22 @@
     }
   }
 
+  // A person's photos as thumbnails, each removable: the first THUMBS, then a
+  // button that shows the rest.
+  const THUMBS = 12;
+  function thumbnails(p, base, all = false) {
+    const list = FP.el('ul', { class: 'thumbs' }, (all ? p.photos : p.photos.slice(0, THUMBS)).map((ph) =>
+      FP.el('li', { title: ph.id, dataset: { photo: ph.id } },
+        FP.el('img', { src: ph.url, alt: ph.id, loading: 'lazy' }),
+        FP.el('button', { type: 'button', class: 'remove', title: `remove ${ph.id}`, textContent: '×',
+          onclick: () => remove(`${base}/photos/${encodeURIComponent(ph.id)}`, `${ph.id} of ${p.name}`) }))));
+    if (!all && p.photos.length > THUMBS) {
+      list.append(FP.el('li', {}, FP.el('button', { type: 'button', class: 'more', title: 'show every photo',
+        textContent: `+${p.photos.length - THUMBS}`, onclick: () => list.replaceWith(thumbnails(p, base, true)) })));
+    }
+    return list;
+  }
+
   function personItem(p) {
     const base = `api/v1/people/${encodeURIComponent(p.name)}`;
     const first = p.photos[0];
@@ -203,11 +219,7 @@
         FP.el('span', { class: 'muted' }, `${p.count} photo${p.count === 1 ? '' : 's'}`),
         FP.el('button', { type: 'button', class: 'danger', textContent: 'Remove',
           onclick: () => remove(base, p.name) })),
-      FP.el('ul', { class: 'thumbs' }, p.photos.map((ph) =>
-        FP.el('li', { title: ph.id, dataset: { photo: ph.id } },
-          FP.el('img', { src: ph.url, alt: ph.id, loading: 'lazy' }),
-          FP.el('button', { type: 'button', class: 'remove', title: `remove ${ph.id}`, textContent: '×',
-            onclick: () => remove(`${base}/photos/${encodeURIComponent(ph.id)}`, `${ph.id} of ${p.name}`) })))));
+      thumbnails(p, base));
   }
 
   async function loadPeople() {

@@ -112,6 +112,7 @@
       }
     }
     looping = false;
+    draw([]);  // paused: no boxes left standing on faces that move on
   }
 
   function start() {
