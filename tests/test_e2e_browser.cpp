@@ -160,7 +160,10 @@ TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a 
 
     Child node({"node", (kSource / "tests/browser/pages.js").string(), (dir / "browser.json").string()}, dir.path());
     const bool finished = eventually([&] { return !node.running(); }, 540);
-    if (!finished) node.kill_group(SIGKILL);
+    if (!finished) {  // SIGTERM first: puppeteer then ends chromium, which runs in a process group of its own
+        node.kill_group(SIGTERM);
+        if (!eventually([&] { return !node.running(); }, 10)) node.kill_group(SIGKILL);
+    }
     const auto run = node.wait();
     CHECK_MESSAGE(finished, "pages.js did not finish in 9 minutes");
 
