@@ -181,7 +181,7 @@ TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a 
           "live names the person and calls a stranger unknown, in two tabs at once",
           "live names a person the CLI enrols, without a reload", "photo page annotates an upload",
           "enrol page removes a photo, then a person; the Live page follows", "no script errors on the pages"}) {
-        INFO("step: " << name);
+        INFO("step: " << std::string(name));
         REQUIRE_MESSAGE(steps.count(name) == 1, "not reached; pages.js exit " << run.exit_code << "\n"
                                                                               << run.out << run.err);
         CHECK_MESSAGE(steps[name]["ok"] == true, steps[name].value("error", ""));
