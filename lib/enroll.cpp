@@ -23,10 +23,9 @@ namespace {
 
 using Kind = PhotoVerdict::Kind;
 
-// A photo given to enroll: its bytes, or why they could not be read.
-struct Input {
-    Photo photo;
-    Kind read_failure = Kind::accepted;  // accepted = read fine
+// Why a photo file could not be read (kind accepted: it was read fine).
+struct ReadFailure {
+    Kind kind = Kind::accepted;
     std::string cause;
 };
 
@@ -76,21 +75,21 @@ void refuse(EnrollReport& r, std::size_t i, Kind kind, std::string detail) {
     r.verdicts[i].detail = std::move(detail);
 }
 
-// Decodes each photo that was read; refused ones get their verdict, duplicates
-// theirs (a repeat within this batch, too: repeat_of[its index] = the first's).
-std::vector<Candidate> decodable_photos(const std::vector<Input>& inputs, const EnrollOptions& o,
-                                        std::map<std::string, Seen> seen, EnrollReport& r,
+// Decodes each photo that was read (`failed`: none, or one entry per photo);
+// refused ones get their verdict, duplicates theirs (a repeat within this
+// batch, too: repeat_of[its index] = the first's).
+std::vector<Candidate> decodable_photos(const std::vector<Photo>& photos, const std::vector<ReadFailure>& failed,
+                                        const EnrollOptions& o, std::map<std::string, Seen> seen, EnrollReport& r,
                                         std::map<std::size_t, std::size_t>& repeat_of) {
     std::vector<Candidate> out;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const Input& in = inputs[i];
-        if (in.read_failure != Kind::accepted) {
-            refuse(r, i, in.read_failure, "not a usable image: " + in.cause);
+    for (std::size_t i = 0; i < photos.size(); ++i) {
+        if (!failed.empty() && failed[i].kind != Kind::accepted) {
+            refuse(r, i, failed[i].kind, "not a usable image: " + failed[i].cause);
             continue;
         }
         Candidate c{i, "", {}};
         try {
-            c.image = decode_image(in.photo.bytes, in.photo.name, o.limits);
+            c.image = decode_image(photos[i].bytes, photos[i].name, o.limits);
         } catch (const LimitError& e) {
             refuse(r, i, Kind::too_large, "not a usable image: " + e.cause());
             continue;
@@ -99,7 +98,7 @@ std::vector<Candidate> decodable_photos(const std::vector<Input>& inputs, const 
             continue;
         }
         c.sha256 = c.image.sha256;  // decode_image hashed the bytes already
-        const auto [it, fresh] = seen.emplace(c.sha256, Seen{in.photo.name, "", i});
+        const auto [it, fresh] = seen.emplace(c.sha256, Seen{photos[i].name, "", i});
         if (!fresh) {
             refuse(r, i, Kind::duplicate, "same photo as " + it->second.shown + ", skipped");
             r.verdicts[i].id = it->second.id;
@@ -189,13 +188,8 @@ private:
     std::exception_ptr error_;
 };
 
-std::vector<Input> inputs_of(const std::vector<Photo>& photos) {
-    std::vector<Input> inputs;
-    for (const auto& p : photos) inputs.push_back(Input{p, Kind::accepted, ""});
-    return inputs;
-}
-
-EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inputs, const EnrollOptions& o,
+EnrollReport enroll_photos(std::string_view name, const std::vector<Photo>& photos,
+                           const std::vector<ReadFailure>& failed, const EnrollOptions& o,
                            const std::function<std::shared_ptr<const LoadedModels>()>& load_models) {
     EnrollReport r;
     const std::string nfc = enroll_name(name);
@@ -207,10 +201,10 @@ EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inpu
     if (r.person.empty()) r.person = nfc;
     const fs::path dir = o.dataset / r.person;
     r.new_person = !fs::is_directory(dir, ec);
-    for (const auto& in : inputs) r.verdicts.push_back(PhotoVerdict{in.photo.name, Kind::accepted, "", ""});
+    for (const auto& p : photos) r.verdicts.push_back(PhotoVerdict{p.name, Kind::accepted, "", ""});
 
     std::map<std::size_t, std::size_t> repeat_of;
-    auto candidates = decodable_photos(inputs, o, existing_originals(dir, r.person), r, repeat_of);
+    auto candidates = decodable_photos(photos, failed, o, existing_originals(dir, r.person), r, repeat_of);
     const auto any_duplicate = [&] {
         return std::any_of(r.verdicts.begin(), r.verdicts.end(), [](const auto& v) { return v.kind == Kind::duplicate; });
     };
@@ -229,7 +223,7 @@ EnrollReport enroll_inputs(std::string_view name, const std::vector<Input>& inpu
     fs::create_directories(dir, ec);
     if (ec) throw Error(dir.string(), "cannot create the person folder: " + ec.message());
     for (const auto& c : candidates) {
-        const Photo& photo = inputs[c.index].photo;
+        const Photo& photo = photos[c.index];
         const std::string file = stored_name(fs::path(photo.name), c.sha256, dir);
         change->added(dir / file);
         write_file_atomic((dir / file).string(), photo.bytes);
@@ -307,32 +301,30 @@ std::string enroll_name(std::string_view name) {
 
 EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, const EnrollOptions& o,
                     std::shared_ptr<const LoadedModels> models) {
-    return enroll_inputs(name, inputs_of(photos), o, [&] { return models; });
+    return enroll_photos(name, photos, {}, o, [&] { return models; });
 }
 
 EnrollReport enroll(std::string_view name, const std::vector<Photo>& photos, const EnrollOptions& o,
                     const ModelFiles& models) {
-    return enroll_inputs(name, inputs_of(photos), o, [&] { return LoadedModels::load(models); });
+    return enroll_photos(name, photos, {}, o, [&] { return LoadedModels::load(models); });
 }
 
 EnrollReport enroll(std::string_view name, const std::vector<fs::path>& photos, const EnrollOptions& o,
                     const ModelFiles& models) {
     enroll_name(name);  // a refused name touches nothing, not even the photos
-    std::vector<Input> inputs;
-    for (const auto& p : photos) {
-        Input in{Photo{p.string(), ""}, Kind::accepted, ""};
+    std::vector<Photo> read(photos.size());
+    std::vector<ReadFailure> failed(photos.size());
+    for (std::size_t i = 0; i < photos.size(); ++i) {
+        read[i].name = photos[i].string();
         try {
-            in.photo.bytes = read_file(in.photo.name, o.limits.max_file_bytes);
+            read[i].bytes = read_file(read[i].name, o.limits.max_file_bytes);
         } catch (const LimitError& e) {
-            in.read_failure = Kind::too_large;
-            in.cause = e.cause();
+            failed[i] = {Kind::too_large, e.cause()};
         } catch (const Error& e) {
-            in.read_failure = Kind::unreadable;
-            in.cause = e.cause();
+            failed[i] = {Kind::unreadable, e.cause()};
         }
-        inputs.push_back(std::move(in));
     }
-    return enroll_inputs(name, inputs, o, [&] { return LoadedModels::load(models); });
+    return enroll_photos(name, read, failed, o, [&] { return LoadedModels::load(models); });
 }
 
 std::string format_enroll_report(const EnrollReport& r, const EnrollOptions& o) {

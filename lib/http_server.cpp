@@ -425,6 +425,13 @@ int HttpServer::Impl::admit(const httplib::Request& req, httplib::Response& res)
                                          std::to_string(o.max_body) + " bytes (--max-body)");
             return 413;
         }
+        // httplib parses such a body into parameters, and refuses it beyond 8 KB as "too large".
+        if (n > CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH &&
+            header_says(req, "Content-Type", "application/x-www-form-urlencoded")) {
+            set_json_error(res, 415, "a form-encoded body is for small forms (8 KB at most): send an image as "
+                                     "image/* (curl -H 'Content-Type: image/jpeg') or multipart/form-data");
+            return 415;
+        }
     }
     if (gate) return gate(req, res);
     return 0;

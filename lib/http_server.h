@@ -20,8 +20,8 @@
 //   503 (+ Retry-After) when the connection came in while all workers and the
 //   queue were busy; 411 for a chunked body (a length is required, so that
 //   max_body is enforced before reading); 413 when Content-Length exceeds
-//   max_body (httplib reads and drops such a body, within read_timeout, so the
-//   client sees the answer); then the `gate` (authentication) may refuse.
+//   max_body, 415 for a form-encoded body over 8 KB (httplib's limit for
+//   those); then the `gate` (authentication) may refuse.
 // A refused request's body is read and dropped (within read_timeout), so the
 // client sees the answer; when the client waits for "100 Continue" it is never
 // sent the go-ahead. A connection closes after any answer with status >= 400.

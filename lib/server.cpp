@@ -23,6 +23,7 @@
 #include "people.h"
 #include "server_auth.h"
 #include "server_request.h"
+#include "version.h"
 #include "web_assets.h"
 
 namespace facepipe {
@@ -442,6 +443,12 @@ void Service::fail(const Request& req, Response& res, int status, const std::str
 // an API call without it gets 401, a page a redirect to the form.
 int Service::gate(const Request& req, Response& res) const {
     tl_endpoint = nullptr;
+    const std::string why = cross_site_refusal(req.method, req.get_header_value("Host"),
+                                               req.get_header_value("Origin"), http_.loopback_only());
+    if (!why.empty()) {
+        reply(res, 403, {{"error", why}});
+        return 403;
+    }
     if (!auth_.enabled() || req.path == "/login" || req.path == "/logout") return 0;
     if (auth_.allows(req.get_header_value("x-api-key"), req.get_header_value("Cookie"))) return 0;
     const bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/metrics";
@@ -455,6 +462,9 @@ int Service::gate(const Request& req, Response& res) const {
 }
 
 void Service::log(const Request& req, const Response& res, double ms) {
+    // Refusals before any handler ran (transport limits, 503, the key) get their one line here.
+    if (!tl_endpoint && res.status >= 400)
+        spdlog::info("{} {}: {} {}", req.method, printable(req.path), res.status, printable(res.body.substr(0, 300)));
     const char* endpoint = tl_endpoint ? tl_endpoint : req.path.rfind("/api/", 0) == 0 ? "other" : "page";
     tl_endpoint = nullptr;
     metrics_.observe(endpoint, req.method, res.status, ms / 1000);
@@ -912,6 +922,10 @@ void serve(const ServeOptions& options, const ModelFiles& files, const std::atom
                                                    "(--api-key-file or FACEPIPE_API_KEY)");
     auto models = LoadedModels::load(files);
     models->wait();  // a ModelError now, not on the first request
+    // Requests are analysed in parallel (`threads` of them), as encode analyses
+    // images: one BLAS thread each, not nested pools contending for the cores.
+    // (Enrolment's encode would set it anyway, midway through the server's life.)
+    set_blas_threads(1);
     Service service(o, models, http);
     spdlog::info("listening on {}://{}:{}/ ({} analysis threads{})", http.tls() ? "https" : "http", o.http.host,
                  http.port(), o.threads, o.api_key.empty() ? ", no API key" : ", API key required");

@@ -1,5 +1,8 @@
 #include "server_request.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 
 namespace facepipe {
@@ -70,6 +73,31 @@ std::string media_type(std::string_view content_type) {
     std::string out(t);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
+}
+
+std::string cross_site_refusal(std::string_view method, std::string_view host, std::string_view origin,
+                               bool loopback) {
+    if (loopback && !host.empty()) {
+        std::string_view name = host;
+        const size_t colon = host.rfind(':');
+        if (colon != std::string_view::npos && host.back() != ']' && host.find(':') == colon) name = host.substr(0, colon);
+        else if (host.front() == '[' && colon != std::string_view::npos && host.back() != ']') name = host.substr(0, colon);
+        if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+        const std::string n(name);
+        in_addr v4{};
+        in6_addr v6{};
+        const bool loop = n == "localhost" || (inet_pton(AF_INET, n.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) ||
+                          (inet_pton(AF_INET6, n.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6));
+        if (!loop)
+            return "Host '" + std::string(host) +
+                   "' is not a loopback name: this server answers localhost only (listen elsewhere with an API key)";
+    }
+    if (method != "GET" && method != "HEAD" && !origin.empty()) {
+        const size_t scheme = origin.find("://");
+        if (scheme == std::string_view::npos || origin.substr(scheme + 3) != host)
+            return "a page of another site ('" + std::string(origin) + "') may not send requests here";
+    }
+    return "";
 }
 
 }  // namespace facepipe

@@ -20,4 +20,13 @@ std::string url_encode(std::string_view text);
 // "Image/JPEG; charset=x" -> "image/jpeg".
 std::string media_type(std::string_view content_type);
 
+// "" when a request may come from where it says it comes from; else why not:
+//   - a browser page of another site sending anything but GET/HEAD here (its
+//     Origin header is not this server's scheme://Host): cross-site request forgery;
+//   - on a loopback address, a Host that is not a loopback name (localhost,
+//     127.x.y.z, [::1], with any port): a page of another site whose name was
+//     re-pointed at 127.0.0.1 (DNS rebinding).
+std::string cross_site_refusal(std::string_view method, std::string_view host, std::string_view origin,
+                               bool loopback);
+
 }  // namespace facepipe

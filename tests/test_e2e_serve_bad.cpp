@@ -60,7 +60,7 @@ void still_up(ServeProcess& serve) {
 TEST_CASE("e2e: serve answers bad and hostile requests with their status codes and keeps answering") {
     TempDir dir;
     make_demo_model(dir.path());
-    ServeProcess serve(dir.path(), {"--threads", "1", "--read-timeout", "1", "--max-body", "20"});
+    ServeProcess serve(dir.path(), {"--threads", "1", "--read-timeout", "5", "--max-body", "20"});
     auto c = serve.client();
     const std::string jpeg = image_bytes(sample_portrait("sample2-a"));
 
@@ -99,6 +99,11 @@ TEST_CASE("e2e: serve answers bad and hostile requests with their status codes a
     cases.push_back({"enrol with no photo", 400,
                      c.Post("/api/v1/people/Someone/photos", httplib::MultipartFormDataItems{{"other", "x", "", ""}})});
     cases.push_back({"enrol not multipart", 415, c.Post("/api/v1/people/Someone/photos", jpeg, "image/jpeg")});
+    cases.push_back({"an image sent as a form (curl --data-binary)", 415,
+                     c.Post("/api/v1/recognize", jpeg, "application/x-www-form-urlencoded")});
+    cases.push_back({"a write from another site's page", 403,
+                     c.Post("/api/v1/people/Someone/photos", {{"Origin", "http://evil.example"}}, one_file(jpeg))});
+    cases.push_back({"a rebound Host name", 403, c.Get("/api/v1/people", {{"Host", "evil.example:8080"}})});
     for (auto& k : cases) {
         CAPTURE(k.what);
         REQUIRE(k.result);
@@ -132,7 +137,7 @@ TEST_CASE("e2e: serve answers bad and hostile requests with their status codes a
             if (!cut && ::poll(&p, 1, 100) > 0) cut = true;  // an answer (408/400) or a close: it gave up on us
         }
         ::close(fd);
-        CHECK(cut);  // cut off (--read-timeout 1) long before the request was complete
+        CHECK(cut);  // cut off (--read-timeout 5) long before the request was complete
     }
     still_up(serve);
     auto m = c.Get("/metrics");
@@ -142,7 +147,7 @@ TEST_CASE("e2e: serve answers bad and hostile requests with their status codes a
     CHECK(end.exit_code == 0);
 }
 
-TEST_CASE("e2e: serve with an API key: 401 without it, the login form's cookie, pages redirect, and no key off loopback is refused") {
+TEST_CASE("e2e: serve with an API key: 401 without it, the login form's cookie, pages redirect, TLS, and no key off loopback is refused") {
     TempDir dir;
     make_demo_model(dir.path());
     const std::string key = "k3y-" + std::to_string(::getpid()) + "-s3cret";
@@ -210,4 +215,25 @@ TEST_CASE("e2e: serve with an API key: 401 without it, the login form's cookie, 
     CHECK(end.exit_code == 0);
     CHECK(end.err.find(key) == std::string::npos);  // the key is never logged
     CHECK(end.out.find(key) == std::string::npos);
+
+    // Over TLS: the same API, and the cookie is Secure.
+    const std::string cert = (dir / "cert.pem").string(), tls_key = (dir / "tls-key.pem").string();
+    const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout '" +
+                             tls_key + "' -out '" + cert + "' 2>/dev/null";
+    REQUIRE(std::system(make.c_str()) == 0);
+    ServeProcess tls(dir.path(), {"--api-key-file", "key.txt", "--tls-cert", cert, "--tls-key", tls_key});
+    httplib::SSLClient s("127.0.0.1", tls.port());
+    s.enable_server_certificate_verification(false);
+    s.set_read_timeout(60, 0);
+    auto secure = s.Post("/api/v1/recognize", {{"x-api-key", key}}, jpeg, "image/jpeg");
+    REQUIRE(secure);
+    CHECK(secure->status == 200);
+    CHECK(json_of(secure)["faces"][0]["label"] == "sample2-a");
+    auto secure_login = s.Post("/login", httplib::Params{{"key", key}});
+    REQUIRE(secure_login);
+    CHECK(secure_login->get_header_value("Set-Cookie").find("; Secure") != std::string::npos);
+    CHECK(tls.stop().exit_code == 0);
+    const auto bad_tls = run_facepipe_m({"serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", "missing.pem"}, dir.path());
+    CHECK(bad_tls.exit_code == 2);
+    CHECK(bad_tls.err.find("--tls-key") != std::string::npos);
 }

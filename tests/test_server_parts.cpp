@@ -109,6 +109,20 @@ TEST_CASE("url_encode and media_type") {
     CHECK(media_type("") == "");
 }
 
+TEST_CASE("cross_site_refusal: foreign Origins on writes, and non-loopback Hosts on a loopback server") {
+    for (const char* host : {"127.0.0.1:8080", "localhost:8080", "localhost", "[::1]:8080", "[::1]", "127.0.0.2"})
+        CHECK_MESSAGE(cross_site_refusal("GET", host, "", true) == "", host);
+    for (const char* host : {"evil.example", "evil.example:8080", "10.0.0.1:8080", "[::2]:80", "127.0.0.1.evil.example"})
+        CHECK_MESSAGE(cross_site_refusal("GET", host, "", true) != "", host);
+    CHECK(cross_site_refusal("GET", "evil.example", "", false) == "");  // elsewhere the API key guards
+    CHECK(cross_site_refusal("POST", "127.0.0.1:8080", "http://127.0.0.1:8080", true) == "");
+    CHECK(cross_site_refusal("POST", "127.0.0.1:8080", "", true) == "");  // not a browser
+    CHECK(cross_site_refusal("POST", "127.0.0.1:8080", "http://evil.example", true) != "");
+    CHECK(cross_site_refusal("DELETE", "host:1", "https://host:2", false) != "");
+    CHECK(cross_site_refusal("POST", "host:1", "null", false) != "");
+    CHECK(cross_site_refusal("GET", "127.0.0.1:8080", "http://evil.example", true) == "");  // reads: same-origin policy
+}
+
 TEST_CASE("--listen accepts HOST:PORT, [IPv6]:PORT and :PORT only") {
     HttpOptions h;
     parse_listen("127.0.0.1:8080", h);
