@@ -7,8 +7,9 @@
 #  - npm pack @vladmandic/face-api@1.7.15 -> CACHE_DIR/npm/ (skipped if present),
 #    verify sha512 integrity against the value pinned below, extract to
 #    CACHE_DIR/npm/face-api/package/ (model/, demo/, src/, dist/ ...).
-#  - --with-js: for tests/js (face-api's JS reference) and tests/serve (the
-#    CompreFace JS SDK), copy package.json + package-lock.json to CACHE_DIR/npm/<name>/
+#  - --with-js: for tests/js (face-api's JS reference), tests/serve (the
+#    CompreFace JS SDK) and tests/browser (puppeteer-core, for the pages), copy
+#    package.json + package-lock.json to CACHE_DIR/npm/<name>/
 #    and `npm ci` there (node_modules stays out of the repo tree).
 # Idempotent; safe to re-run. Progress goes to stderr. Nothing here is committed.
 set -euo pipefail
@@ -116,5 +117,6 @@ npm_ci_dir() {
 if [ "$WITH_JS" = 1 ]; then
   npm_ci_dir js      # face-api's reference descriptors (tests/js)
   npm_ci_dir serve   # the CompreFace JavaScript SDK, a client of facepipe serve (tests/serve)
+  npm_ci_dir browser # puppeteer-core, which drives chromium through the pages (tests/browser)
 fi
 log "done"

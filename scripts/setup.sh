@@ -35,6 +35,8 @@ PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcl
           libfaiss-dev   # FAISS: the approximate-nearest-neighbour index of large galleries (lib/gallery_index.h)
           libcpp-httplib-dev)  # cpp-httplib: the HTTP(S) server of `facepipe serve` (lib/http_server.h)
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth slurm-wlm munge)
+# chromium: the browser tests (tests/browser/) drive the pages headless, with a fake webcam.
+[ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(chromium)
 missing=()
 # npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
 command -v npm >/dev/null 2>&1 || missing+=(npm)

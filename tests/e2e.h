@@ -22,6 +22,10 @@ RunResult run_facepipe(const std::vector<std::string>& args, const std::filesyst
 RunResult run_facepipe_m(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                          const std::string& stdin_text = "");
 
+// The whole command line run_facepipe_m runs: FACEPIPE_BINARY, --models
+// FACEPIPE_TEST_MODEL_DIR, then `args` (for a Child, or a script that runs it).
+std::vector<std::string> facepipe_argv_m(const std::vector<std::string>& args);
+
 // Whole-file helpers for building inputs.
 std::string slurp(const std::filesystem::path& p);
 void spit(const std::filesystem::path& p, const std::string& bytes);

@@ -19,6 +19,7 @@
 #include "e2e.h"
 #include "e2e_script.h"
 #include "faces.h"
+#include "serve_util.h"  // make_demo_model
 #include "testutil.h"
 #include "tracker.h"
 #include "types.h"
@@ -71,13 +72,7 @@ struct LiveFixture {
             skip_test(why);
             return;
         }
-        const std::string make = std::string("bash '") + FACEPIPE_SOURCE_DIR + "/scripts/make_demo_dataset.sh' '" +
-                                 (dir / "dataset").string() + "' 2>/dev/null";
-        REQUIRE(std::system(make.c_str()) == 0);
-        const auto enc = run_facepipe_m({"encode", "--dataset", "dataset"}, dir.path());
-        REQUIRE_MESSAGE(enc.exit_code == 0, enc.err);
-        const auto tr = run_facepipe_m({"train"}, dir.path());
-        REQUIRE_MESSAGE(tr.exit_code == 0, tr.err);
+        make_demo_model(dir.path());
 
         actors.push_back({"sample1-a", portrait("sample1-a"), 0});
         actors.push_back({"sample2-a", portrait("sample2-a"), 1});
@@ -132,12 +127,6 @@ std::vector<Json> new_lines(const Child& c, std::size_t& offset) {
     auto lines = json_lines(out.substr(offset, end + 1 - offset));
     offset = end + 1;
     return lines;
-}
-
-std::vector<std::string> live_argv(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{FACEPIPE_BINARY, "--models", FACEPIPE_TEST_MODEL_DIR};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
 }
 
 }  // namespace
@@ -215,7 +204,7 @@ TEST_CASE("e2e: live headless follows and names the faces it was shown") {
 TEST_CASE("e2e: live stops cleanly on Ctrl-C and still reports") {
     LiveFixture fx;
     if (!fx.ready) return;
-    Child live(live_argv({"live", "--video", "scene.avi", "--headless", "--print-frames"}), fx.dir.path());
+    Child live(facepipe_argv_m({"live", "--video", "scene.avi", "--headless", "--print-frames"}), fx.dir.path());
     REQUIRE(eventually([&] { return !live.out_so_far().empty(); }, 20));  // running, in real time (~6 s of video)
     live.kill_group(SIGINT);
     const auto r = live.wait();
@@ -274,8 +263,8 @@ TEST_CASE("slow e2e: live switches to a retrained model mid-run without dropping
                 .exit_code == 0);
     fx.write_video(fx.dir / "long.avi", 15, 4 * kFrames);  // the scene, four times over
 
-    Child live(live_argv({"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames",
-                          "--reload-ms", "50"}),
+    Child live(facepipe_argv_m(
+                   {"live", "--video", "long.avi", "--headless", "--every-frame", "--print-frames", "--reload-ms", "50"}),
                fx.dir.path());
     std::vector<Json> all;
     std::size_t offset = 0;

@@ -77,6 +77,12 @@ RunResult run_facepipe_m(const std::vector<std::string>& args, const fs::path& c
     return run_facepipe(all, cwd, stdin_text);
 }
 
+std::vector<std::string> facepipe_argv_m(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{FACEPIPE_BINARY, "--models", FACEPIPE_TEST_MODEL_DIR};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
 std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
     std::vector<std::string> found;
     std::istringstream in(text);
