@@ -9,7 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
-#include "sample_faces.h"
+#include "faces.h"
 #include "serve_util.h"
 #include "testutil.h"
 
@@ -31,8 +31,8 @@ Json predict_jsonl(const fs::path& dir, const fs::path& file) {
 TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics and OpenAPI, picks up a CLI retrain, stops on SIGTERM") {
     TempDir dir;
     make_demo_model(dir.path());
-    const std::string alice = image_bytes(mirrored(sample_portrait("sample1-a")));  // not the enrolled photo
-    const std::string stranger = image_bytes(sample_portrait("stranger"));
+    const std::string alice = image_bytes(mirrored(portrait("sample1-a")));  // not the enrolled photo
+    const std::string stranger = image_bytes(portrait("stranger"));
     spit(dir / "alice.jpg", alice);
     ServeProcess serve(dir.path(), {"--threads", "2"});
     auto c = serve.client();
@@ -93,16 +93,16 @@ TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics an
     cf = json_of(c.Post("/api/v1/recognition/recognize", Json{{"file", b64}}.dump(), "application/json"));
     REQUIRE(cf["result"].size() == 1);
     CHECK(cf["result"][0]["subjects"][0]["similarity"].get<double>() < 0.5);  // a stranger
-    auto none = c.Post("/api/v1/recognition/recognize", one_file(image_bytes(picture_without_face())));
+    auto none = c.Post("/api/v1/recognition/recognize", one_file(image_bytes(faceless_picture())));
     CHECK(none->status == 400);
     CHECK(json_of(none)["code"] == 28);
     cf = json_of(c.Post("/api/v1/recognition/recognize?limit=1&det_prob_threshold=0.5",
-                        one_file(image_bytes(picture_of_two()))));
+                        one_file(image_bytes(two_faces()))));
     CHECK(cf["result"].size() == 1);
 
     // enrol the stranger as a new person: verdicts, then the new model answers at once
     httplib::MultipartFormDataItems photos = one_file(stranger, "zoe.jpg");
-    photos.push_back({"file", image_bytes(picture_without_face()), "empty.jpg", "image/jpeg"});
+    photos.push_back({"file", image_bytes(faceless_picture()), "empty.jpg", "image/jpeg"});
     photos.push_back({"file", "not an image at all", "notes.jpg", "image/jpeg"});
     auto enrolled = c.Post("/api/v1/people/Zo%C3%AB%20Test/photos", photos);
     Json e = json_of(enrolled);
@@ -126,12 +126,12 @@ TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics an
     CHECK(json_of(c.Get("/api/v1/jobs/current")).is_null());
 
     // CompreFace's add-an-example: one photo; no face is its code 28
-    auto added = c.Post("/api/v1/recognition/faces?subject=Zo%C3%AB%20Test", one_file(image_bytes(sample_portrait("stranger"), ".png"), "zoe.png"));
+    auto added = c.Post("/api/v1/recognition/faces?subject=Zo%C3%AB%20Test", one_file(image_bytes(portrait("stranger"), ".png"), "zoe.png"));
     CHECK(added->status == 201);
     Json a = json_of(added);
     CHECK(a["subject"] == "Zoë Test");
     CHECK(a["image_id"].get<std::string>().size() == 36);
-    auto no_face = c.Post("/api/v1/recognition/faces?subject=Zo%C3%AB%20Test", one_file(image_bytes(picture_without_face())));
+    auto no_face = c.Post("/api/v1/recognition/faces?subject=Zo%C3%AB%20Test", one_file(image_bytes(faceless_picture())));
     CHECK(no_face->status == 400);
     CHECK(json_of(no_face)["code"] == 28);
 
@@ -144,7 +144,7 @@ TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics an
     CHECK(got["faces"][0]["label"] != "unknown");
 
     // live: a session's frames are tracked (one track, named), sessions are independent
-    const std::string frame = image_bytes(sample_portrait("sample2-a"));
+    const std::string frame = image_bytes(portrait("sample2-a"));
     for (int i = 0; i < 4; ++i) {
         auto f = c.Post("/api/v1/live/frame?session=tab-1", frame, "image/jpeg");
         Json j = json_of(f);
@@ -231,7 +231,7 @@ TEST_CASE("e2e: serve answers the native and CompreFace APIs, health, metrics an
 
     // SIGTERM while a request is in flight: it is answered, then serve exits 0
     int in_flight = -1;
-    const std::string two = image_bytes(picture_of_two());
+    const std::string two = image_bytes(two_faces());
     std::thread t([&] {
         auto c2 = serve.client();
         if (auto r = c2.Post("/api/v1/recognize", two, "image/jpeg")) in_flight = r->status;

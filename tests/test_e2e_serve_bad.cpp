@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fsutil.h"
-#include "sample_faces.h"
+#include "faces.h"
 #include "serve_util.h"
 #include "testutil.h"
 
@@ -62,7 +62,7 @@ TEST_CASE("e2e: serve answers bad and hostile requests with their status codes a
     make_demo_model(dir.path());
     ServeProcess serve(dir.path(), {"--threads", "1", "--read-timeout", "5", "--max-body", "20"});
     auto c = serve.client();
-    const std::string jpeg = image_bytes(sample_portrait("sample2-a"));
+    const std::string jpeg = image_bytes(portrait("sample2-a"));
 
     struct Case {
         const char* what;
@@ -161,7 +161,7 @@ TEST_CASE("e2e: serve with an API key: 401 without it, the login form's cookie, 
     ServeProcess serve(dir.path(), {"--api-key-file", "key.txt"});
     auto c = serve.client();
     c.set_follow_location(false);
-    const std::string jpeg = image_bytes(sample_portrait("sample2-a"));
+    const std::string jpeg = image_bytes(portrait("sample2-a"));
 
     auto no_key = c.Post("/api/v1/recognize", jpeg, "image/jpeg");
     REQUIRE(no_key);

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "sample_faces.h"
+#include "faces.h"
 #include "serve_util.h"
 #include "testutil.h"
 
@@ -49,12 +49,12 @@ Json node_script(const std::string& script, const std::vector<std::string>& args
 
 TEST_CASE("e2e: the CompreFace JavaScript SDK adds examples of two people to a fresh server and recognises a third photo") {
     TempDir dir;
-    spit(dir / "alice.jpg", image_bytes(sample_portrait("sample1-a")));
-    spit(dir / "bob.jpg", image_bytes(sample_portrait("sample2-a")));
+    spit(dir / "alice.jpg", image_bytes(portrait("sample1-a")));
+    spit(dir / "bob.jpg", image_bytes(portrait("sample2-a")));
     cv::Mat probe;  // another photo of alice: mirrored, smaller
-    cv::resize(mirrored(sample_portrait("sample1-a")), probe, {}, 0.8, 0.8, cv::INTER_AREA);
+    cv::resize(mirrored(portrait("sample1-a")), probe, {}, 0.8, 0.8, cv::INTER_AREA);
     spit(dir / "probe.jpg", image_bytes(probe));
-    spit(dir / "stranger.jpg", image_bytes(sample_portrait("stranger")));
+    spit(dir / "stranger.jpg", image_bytes(portrait("stranger")));
     ServeProcess serve(dir.path(), {}, {{"FACEPIPE_API_KEY", "sdk-test-key"}});  // no model yet
 
     const Json out = node_script("compreface_sdk.mjs",

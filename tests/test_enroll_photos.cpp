@@ -1,7 +1,7 @@
 // Tests of enroll from photos in memory (lib/enroll.h): each photo's verdict,
 // where accepted uploads are stored (never outside dataset/<person>/, whatever
 // their names), the CLI's lines derived from the verdicts, and the progress of
-// the retrain. Real faces from npm's samples (sample_faces.h).
+// the retrain. Real faces from npm's samples (faces.h).
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // and a stranger is named frame by frame; a model retrained mid-stream is taken
 // up and the stranger renamed; a change of frame size starts tracking afresh;
 // an analyzer passed in gives the same answers as the session's own. Real faces
-// from npm's samples (sample_faces.h), a model made by enroll.
+// from npm's samples (faces.h), a model made by enroll.
 #include <doctest/doctest.h>
 
 #include <opencv2/imgproc.hpp>

@@ -1,6 +1,6 @@
 // Tests of lib/people.h: listing the people of a dataset, finding a photo by
 // id, and removing a photo or a person, which retrains so that the model no
-// longer knows them. Real faces from npm's samples (sample_faces.h).
+// longer knows them. Real faces from npm's samples (faces.h).
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -112,16 +112,9 @@ int status_of(const std::string& response) {
     return response.size() > 12 ? std::atoi(response.substr(9, 3).c_str()) : -1;
 }
 
-// Waits (bounded) until pred() holds.
-template <class P>
-bool eventually(P pred, std::chrono::milliseconds limit = 5000ms) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return pred();
-}
+// The tests' bounded waits: a safety net only, never a check of speed, so it
+// is generous (the machine may be loaded by a parallel ctest, or ASan).
+constexpr double kSafetyNetSeconds = 60;
 
 // A handler that blocks until release().
 struct Latch {
@@ -216,7 +209,7 @@ TEST_CASE("HttpServer cuts off a client that trickles its request, while serving
         }
     }
     CHECK(cut);
-    CHECK(eventually([&] { return r.server.counters().timed_out.load() >= 1; }));
+    CHECK(test::eventually([&] { return r.server.counters().timed_out.load() >= 1; }, kSafetyNetSeconds));
 }
 
 TEST_CASE("HttpServer answers 503 with Retry-After when every worker and the queue are busy") {
@@ -229,7 +222,7 @@ TEST_CASE("HttpServer answers 503 with Retry-After when every worker and the que
     r.start();
     RawSocket first(r.server.port());
     first.send("GET /block HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    REQUIRE(eventually([&] { return latch.waiting.load() == 1; }));
+    REQUIRE(test::eventually([&] { return latch.waiting.load() == 1; }, kSafetyNetSeconds));
 
     RawSocket second(r.server.port());
     second.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -284,7 +277,7 @@ TEST_CASE("HttpServer::stop finishes the request in flight, then run returns") {
     r->start();
     RawSocket s(r->server.port());
     s.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
-    REQUIRE(eventually([&] { return latch.waiting.load() == 1; }));
+    REQUIRE(test::eventually([&] { return latch.waiting.load() == 1; }, kSafetyNetSeconds));
     r->server.stop();
     std::this_thread::sleep_for(200ms);  // the accept loop has seen the stop by now
     latch.release();
