@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
+#include "classifier.h"
 #include "enroll.h"
 #include "models.h"
 #include "recognizer.h"
@@ -40,6 +41,10 @@ std::string image_bytes(const cv::Mat& image, const std::string& ext = ".jpg");
 // encodings.bin, model.bin, labels.bin (and so the lock); `copies` augmented
 // copies per photo, two encode threads.
 EnrollOptions enroll_options_in(const std::filesystem::path& dir, int copies = 1);
+
+// A classifier of two made-up people, alice and bob (no face is ever near
+// them), tagged with `model_id`: enough for tests that never reach a face.
+std::shared_ptr<const Classifier> made_up_classifier(const std::string& model_id);
 
 // The models in FACEPIPE_TEST_MODEL_DIR (scripts/setup.sh --tests makes them),
 // verified; and loaded, once per process.

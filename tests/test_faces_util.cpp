@@ -1,6 +1,8 @@
 // Implementation of faces.h.
 #include "faces.h"
 
+#include "train.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
@@ -82,6 +84,21 @@ EnrollOptions enroll_options_in(const std::filesystem::path& dir, int copies) {
     o.augment.copies = copies;
     o.threads = 2;
     return o;
+}
+
+std::shared_ptr<const Classifier> made_up_classifier(const std::string& model_id) {
+    EncodingsFile f;
+    f.model_id = model_id;
+    for (int p = 0; p < 2; ++p) {
+        EncodingRecord r;
+        r.person = p ? "bob" : "alice";
+        r.path = r.source = r.person + "/1.jpg";
+        r.faces_found = 1;
+        r.box = {0, 0, 10, 10};
+        r.descriptor[p] = 1.f;
+        f.records.push_back(r);
+    }
+    return std::make_shared<const Classifier>(train(f, {}, nullptr));
 }
 
 const ModelFiles& test_model_files() {

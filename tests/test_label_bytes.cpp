@@ -77,20 +77,9 @@ TEST_CASE("label_bytes names the faces of an image in memory exactly as label_im
 TEST_CASE("label_bytes gives bad bytes a one-line error on the result and never throws") {
     SKIP_IF(npm_samples_missing());
     TempDir dir;
-    EncodingsFile e;  // a made-up model is enough: no face is ever reached
-    e.model_id = test_model_files().model_id();
-    for (int p = 0; p < 2; ++p) {
-        EncodingRecord r;
-        r.person = p ? "bob" : "alice";
-        r.path = r.source = r.person + "/1.jpg";
-        r.faces_found = 1;
-        r.box = {0, 0, 10, 10};
-        r.descriptor[p] = 1.f;
-        e.records.push_back(r);
-    }
     PredictOptions o;
     o.limits.max_pixels = 100 * 100;
-    Predictor predictor(test_models(), std::make_shared<const Classifier>(train(e, {}, nullptr)), o,
+    Predictor predictor(test_models(), made_up_classifier(test_model_files().model_id()), o,
                         (dir / "model.bin").string());
     const std::string jpeg = image_bytes(faceless_picture());
     const std::pair<std::string, std::string> bad[] = {

@@ -38,21 +38,6 @@ std::shared_ptr<const Classifier> demo_classifier(const TempDir& dir) {
     return std::make_shared<const Classifier>(train(read_encodings(o.output.string()), {}, nullptr));
 }
 
-// A classifier of two made-up people (no face models needed) for `model_id`.
-std::shared_ptr<const Classifier> made_up_classifier(const std::string& model_id) {
-    EncodingsFile f;
-    f.model_id = model_id;
-    for (int p = 0; p < 2; ++p) {
-        EncodingRecord r;
-        r.person = p ? "bob" : "alice";
-        r.path = r.source = r.person + "/1.jpg";
-        r.faces_found = 1;
-        r.box = {0, 0, 10, 10};
-        r.descriptor[p] = 1.f;
-        f.records.push_back(r);
-    }
-    return std::make_shared<const Classifier>(train(f, {}, nullptr));
-}
 
 }  // namespace
 
