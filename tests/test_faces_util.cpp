@@ -107,7 +107,15 @@ const ModelFiles& test_model_files() {
 }
 
 std::shared_ptr<const LoadedModels> test_models() {
-    static const auto models = LoadedModels::load(test_model_files());
+    // Loaded to the end before first use: a test that never reaches a face
+    // would otherwise let the process exit while the loading threads still run
+    // (and log), after static destructors (spdlog's registry) have run; ASan
+    // caught it as a use after free.
+    static const auto models = [] {
+        auto m = LoadedModels::load(test_model_files());
+        m->wait();
+        return m;
+    }();
     return models;
 }
 
