@@ -12,6 +12,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "text.h"
 
 namespace facepipe {
 namespace {
@@ -21,12 +22,6 @@ namespace {
 constexpr std::size_t kMinRecordBytes = 6 * 8 + 1 + 4 + 4 * 4 + kDescriptorDim * sizeof(float);
 
 std::string_view magic() { return std::string_view(kEncodingsMagic, 8); }
-
-bool has_control_chars(const std::string& s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return true;
-    return false;
-}
 
 bool is_relative_clean(const std::string& p) {
     if (p.empty() || p.front() == '/') return false;

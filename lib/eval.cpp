@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "text.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -22,13 +23,7 @@ namespace {
 
 constexpr float kDesignThreshold = 0.6f;  // dlib's network was trained for it
 
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
-}
-
-std::string pct(double v) { return fmt("%.1f%%", 100.0 * v); }
+std::string pct(double v) { return format_number("%.1f%%", 100.0 * v); }
 
 // ---- pairs file -----------------------------------------------------------------
 
@@ -205,7 +200,7 @@ void append_problems(std::string& out, const std::vector<std::string>& problems)
         out += "    ... and " + std::to_string(problems.size() - kShown) + " more (all on stderr and in --format json)\n";
 }
 
-std::string far_label(double far) { return fmt("%g%%", far * 100); }
+std::string far_label(double far) { return format_number("%g%%", far * 100); }
 
 std::string format_verification(const VerificationReport& v) {
     const VerificationScore& s = v.score;
@@ -217,13 +212,13 @@ std::string format_verification(const VerificationReport& v) {
            ")\n";
     out += "  fold  threshold  correct  accuracy\n";
     for (const auto& f : s.folds)
-        out += pad(std::to_string(f.fold + 1), 6) + pad(fmt("%.3f", f.threshold), 11) +
+        out += pad(std::to_string(f.fold + 1), 6) + pad(format_number("%.3f", f.threshold), 11) +
                pad(std::to_string(f.correct) + "/" + std::to_string(f.pairs), 9) + pad(pct(f.accuracy()), 10) + "\n";
-    out += "  Fixed threshold " + fmt("%.3f", s.fixed.threshold) + ": accuracy " + pct(s.fixed.accuracy()) + " (" +
+    out += "  Fixed threshold " + format_number("%.3f", s.fixed.threshold) + ": accuracy " + pct(s.fixed.accuracy()) + " (" +
            std::to_string(s.fixed.correct) + "/" + std::to_string(s.fixed.pairs) + "), TAR " + pct(s.fixed.tar) +
            ", FAR " + pct(s.fixed.far) + "\n";
     for (const auto& r : s.roc) {
-        out += "  TAR @ FAR " + far_label(r.target_far) + ": " + pct(r.tar) + " (threshold " + fmt("%.3f", r.threshold) + ", measured FAR " + pct(r.far) + " of " +
+        out += "  TAR @ FAR " + far_label(r.target_far) + ": " + pct(r.tar) + " (threshold " + format_number("%.3f", r.threshold) + ", measured FAR " + pct(r.far) + " of " +
                std::to_string(r.impostor_pairs) + " different-person pairs" +
                (r.enough_impostors ? "" : "; too few to resolve " + far_label(r.target_far) + ", so no false accept allowed") +
                ")\n";
@@ -234,7 +229,7 @@ std::string format_verification(const VerificationReport& v) {
 }
 
 std::string open_set_line(const OpenSetRow& r, int strangers, int genuine) {
-    return pad(fmt("%.3f", r.threshold), 11) + pad(std::to_string(r.false_accepts) + "/" + std::to_string(strangers), 15) +
+    return pad(format_number("%.3f", r.threshold), 11) + pad(std::to_string(r.false_accepts) + "/" + std::to_string(strangers), 15) +
            pad(pct(r.far), 8) + pad(std::to_string(r.genuine_rejected) + "/" + std::to_string(genuine), 18) +
            pad(pct(r.frr), 8) + pad(std::to_string(r.misidentified), 15) + "\n";
 }
@@ -253,7 +248,7 @@ std::string format_identification(const IdentificationReport& i) {
     out += "  threshold  false accepts     FAR  genuine rejected     FRR  misidentified\n";
     for (const auto& r : s.open_set) out += open_set_line(r, s.strangers, s.closed_evaluated);
     out += "  Recommended for " + far_label(s.target_far) + " false accepts: " +
-           fmt("%.3f", s.recommended.threshold) + " (" + i.score.recommended_source + ")\n";
+           format_number("%.3f", s.recommended.threshold) + " (" + i.score.recommended_source + ")\n";
     out += open_set_line(s.recommended, s.strangers, s.closed_evaluated);
     for (const auto& w : s.warnings) out += "  warning: " + w + "\n";
     if (!i.problems.empty()) out += "  Photos skipped: " + std::to_string(i.problems.size()) + "\n";

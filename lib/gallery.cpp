@@ -8,6 +8,7 @@
 
 #include "container.h"
 #include "error.h"
+#include "text.h"
 
 namespace facepipe {
 namespace {
@@ -16,10 +17,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 // Candidates asked of the index: enough that the rows a vote needs are almost
 // always among them (bench/bench_index.cpp measures it), few enough to be cheap.
 constexpr std::size_t kMinCandidates = 64;
-
-bool has_control_chars(const std::string& s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; });
-}
 
 // Prefers a over b: better score, then nearer nearest row, then lower label.
 bool better(double score_a, float near_a, int a, double score_b, float near_b, int b) {

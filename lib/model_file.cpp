@@ -8,6 +8,7 @@
 #include "container.h"
 #include "error.h"
 #include "hash.h"
+#include "text.h"
 
 namespace facepipe {
 namespace {
@@ -120,12 +121,6 @@ ModelPayload read_model_payload(PayloadReader& in, std::uint32_t version) {
     return p;
 }
 
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
-}
-
 TrainedModel read_pair(const std::string& model_path, const std::string& labels_path) {
     ModelPayload p;
     {
@@ -165,7 +160,7 @@ std::string model_problem(const TrainedModel& m) {
     if (m.vote.per_person_m < 1) return "per-person m must be at least 1";
     if (m.vote.vote != VoteMode::per_person && m.vote.vote != VoteMode::knn) return "unknown vote mode";
     if (!std::isfinite(m.threshold) || m.threshold <= 0.f || m.threshold > 2.f)
-        return "threshold " + fmt("%g", m.threshold) + " is not in (0, 2]";
+        return "threshold " + format_number("%g", m.threshold) + " is not in (0, 2]";
     if (m.training_id.empty()) return "missing training id";
     return "";
 }

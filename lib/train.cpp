@@ -12,17 +12,12 @@
 #include <thread>
 
 #include "error.h"
+#include "text.h"
 
 namespace facepipe {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
-}
 
 void check_options(const TrainOptions& o) {
     const std::string subject = "train options";
@@ -149,15 +144,15 @@ const char* to_string(ThresholdRule r) {
 }
 
 std::string Calibration::describe() const {
-    const std::string pct = fmt("%g", target_far * 100) + "%";
+    const std::string pct = format_number("%g", target_far * 100) + "%";
     switch (rule) {
-        case ThresholdRule::fixed: return "--threshold " + fmt("%g", threshold);
+        case ThresholdRule::fixed: return "--threshold " + format_number("%g", threshold);
         case ThresholdRule::default_few_people:
-            return "default " + fmt("%g", kDefaultThreshold) + " (too few people to calibrate)";
+            return "default " + format_number("%g", kDefaultThreshold) + " (too few people to calibrate)";
         case ThresholdRule::default_few_scores: {
             // The small epsilon keeps 1/0.01 from becoming 101 through rounding.
             const auto needed = static_cast<std::size_t>(std::ceil(1.0 / target_far - 1e-9));
-            return "default " + fmt("%g", kDefaultThreshold) + " (only " + std::to_string(scores) +
+            return "default " + format_number("%g", kDefaultThreshold) + " (only " + std::to_string(scores) +
                    " impostor scores; calibrating for " + pct + " false accepts needs at least " +
                    std::to_string(needed) + ")";
         }
@@ -166,7 +161,7 @@ std::string Calibration::describe() const {
             std::string why = "calibrated for " + pct + " false accepts on " + std::to_string(scores) +
                               " impostor scores from " + std::to_string(people) + " people";
             if (rule == ThresholdRule::calibrated_clamped)
-                why += " (quantile " + fmt("%.3f", quantile) + " clamped to " + fmt("%.2f", threshold) + ")";
+                why += " (quantile " + format_number("%.3f", quantile) + " clamped to " + format_number("%.2f", threshold) + ")";
             return why;
         }
     }
@@ -295,7 +290,7 @@ std::string pad(std::string s, std::size_t w, bool right = false) {
     return right ? std::string(w - s.size(), ' ') + s : s + std::string(w - s.size(), ' ');
 }
 
-std::string percent(int num, int den) { return den ? fmt("%.1f%%", 100.0 * num / den) : "-"; }
+std::string percent(int num, int den) { return den ? format_number("%.1f%%", 100.0 * num / den) : "-"; }
 
 std::string loo_row(const std::string& label, std::size_t w, const LooCounts& c) {
     return pad(label, w) + pad(std::to_string(c.evaluated), 10, true) + pad(std::to_string(c.correct), 9, true) +
@@ -319,15 +314,15 @@ std::string format_train_report(const TrainReport& r) {
     out += "Vote: " + std::string(to_string(r.vote.vote)) +
            (r.vote.vote == VoteMode::per_person ? " (m = " + std::to_string(r.vote.per_person_m) + ")" : "") +
            ", k = " + std::to_string(r.vote.k) + "\n";
-    out += "Threshold: " + fmt("%.3f", r.threshold.threshold) + ", " + r.threshold.describe() + "\n";
+    out += "Threshold: " + format_number("%.3f", r.threshold.threshold) + ", " + r.threshold.describe() + "\n";
     out += "Search: " + r.search +
-           (r.index_m > 0 ? " (index built in " + fmt("%.1f", r.index_build_seconds) + " s)" : "") + "\n\n";
+           (r.index_m > 0 ? " (index built in " + format_number("%.1f", r.index_build_seconds) + " s)" : "") + "\n\n";
 
     out += "Leave-one-out over original photos (each removed with its augmented copies):\n";
     out += pad("vote", 14) + "  evaluated  correct  wrong  unknown  accuracy\n";
     out += loo_row(std::string("per-person") + (r.vote.vote == VoteMode::per_person ? " *" : ""), 14, r.loo_per_person);
     out += loo_row(std::string("knn") + (r.vote.vote == VoteMode::knn ? " *" : ""), 14, r.loo_knn);
-    out += "Genuine rejection rate at " + fmt("%.3f", r.threshold.threshold) + ": " +
+    out += "Genuine rejection rate at " + format_number("%.3f", r.threshold.threshold) + ": " +
            percent(r.genuine_rejected, r.genuine_evaluated) + " (" + std::to_string(r.genuine_rejected) + " of " +
            std::to_string(r.genuine_evaluated) + ")\n\n";
 
