@@ -37,11 +37,6 @@ void make_work(const fs::path& work, int people) {
 
 std::string url(const fs::path& p) { return "file://" + p.string(); }
 
-int mode_of(const fs::path& p) {
-    struct stat st{};
-    return ::stat(p.c_str(), &st) == 0 ? int(st.st_mode & 0777) : -1;
-}
-
 bool has_temp_files(const fs::path& dir) {
     for (const auto& e : fs::directory_iterator(dir))
         if (e.path().filename().string().rfind(".facepipe-pull", 0) == 0 ||
@@ -75,7 +70,7 @@ TEST_CASE("e2e: sync push then pull into a fresh folder is a byte-identical roun
     CHECK_MESSAGE(same_tree(a / "dataset", b / "dataset", &diff), diff);
     for (const char* f : {"encodings.bin", "model.bin", "labels.bin"}) {
         CHECK_MESSAGE(slurp(a / f) == slurp(b / f), f, " differs after the round trip");
-        CHECK(mode_of(b / f) == 0600);
+        CHECK(file_mode(b / f) == 0600);
     }
     CHECK(!has_temp_files(b));
 

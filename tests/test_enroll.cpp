@@ -38,11 +38,6 @@ std::vector<std::string> model_names(const EnrollOptions& o) {
     return Classifier::load(o.model.string(), o.labels.string()).names();
 }
 
-int mode_of(const fs::path& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 ? int(st.st_mode & 0777) : -1;
-}
-
 bool has_line(const std::vector<std::string>& lines, const std::string& start, const std::string& cause) {
     return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
         return l.rfind(start, 0) == 0 && l.find(cause) != std::string::npos;
@@ -76,7 +71,7 @@ TEST_CASE("enroll copies accepted photos into the dataset and retrains a model t
     CHECK(r.people_after == 1);
     CHECK(!r.training_id.empty());
     CHECK(slurp_file(o.dataset / "alice" / "alice.jpg") == slurp_file(dir / "in" / "alice.jpg"));
-    CHECK(mode_of(o.dataset / "alice" / "alice.jpg") == 0600);
+    CHECK(file_mode(o.dataset / "alice" / "alice.jpg") == 0600);
     CHECK(model_names(o) == std::vector<std::string>{"alice"});
 
     // A second person, one photo given twice under two names: copied once.

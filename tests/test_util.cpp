@@ -29,6 +29,11 @@ TempDir::~TempDir() {
     fs::remove_all(path_, ec);
 }
 
+int file_mode(const std::filesystem::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? int(st.st_mode & 0777) : -1;
+}
+
 std::string slurp_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

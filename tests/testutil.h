@@ -26,6 +26,9 @@ private:
 // A whole file's bytes ("" if it cannot be read).
 std::string slurp_file(const std::filesystem::path& p);
 
+// The permission bits of a file (e.g. 0600), or -1 when it cannot be stat'ed.
+int file_mode(const std::filesystem::path& p);
+
 // ../shared/data beside the repository (or $FACEPIPE_SHARED_DATA); empty when absent,
 // in which case tests that need it skip (see skip_test).
 std::filesystem::path shared_data();
