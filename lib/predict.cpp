@@ -69,6 +69,7 @@ ImageLabels Predictor::label_image(const std::string& path) {
         ImageLabels r;
         r.input = path;
         r.error = e.cause();
+        r.over_limit = dynamic_cast<const LimitError*>(&e) != nullptr;
         return r;
     }
     return label_bytes(bytes, path);
@@ -82,6 +83,7 @@ ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& 
         img = decode_image(bytes, name, options_.limits);
     } catch (const Error& e) {
         r.error = e.cause();
+        r.over_limit = dynamic_cast<const LimitError*>(&e) != nullptr;
         return r;
     }
     r.width = img.width;
@@ -114,7 +116,7 @@ void Predictor::write_annotated(const LoadedImage& img, const ImageLabels& label
     std::vector<unsigned char> bytes;
     cv::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
     try {
-        write_file_atomic(out.string(), std::string(bytes.begin(), bytes.end()), 0644);
+        write_file_atomic(out.string(), std::string(bytes.begin(), bytes.end()));
     } catch (const Error& e) {
         spdlog::error("{}", e.what());
     }

@@ -37,6 +37,7 @@ struct ImageLabels {
     int width = 0, height = 0;
     std::vector<FaceLabel> faces;   // largest first
     std::string error;              // one-line cause when the image could not be processed
+    bool over_limit = false;        // the error is a LimitError: the input is over PredictOptions::limits
     bool ok() const { return error.empty(); }
 };
 
@@ -61,7 +62,8 @@ public:
     //             input = name. An image that cannot be used (not an image,
     //             truncated, over the limits) gives a result with its one-line
     //             error and no faces: never throws for bad input.
-    //             With options.annotate_dir, the annotated copy is named after `name`.
+    //             With options.annotate_dir, the annotated copy is named after `name`
+    //             and written 0600 (it is a photo of people).
     ImageLabels label_bytes(const std::string& bytes, const std::string& name);
     // label_image(path): reads the file (at most options.limits.max_file_bytes),
     //   then label_bytes(bytes, path); a file that cannot be read is an error on

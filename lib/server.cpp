@@ -510,14 +510,14 @@ std::pair<ImageLabels, std::shared_ptr<const Classifier>> Service::label(const U
 
 void Service::recognize(const Request& req, Response& res) {
     const auto [r, c] = label(upload_of(req));
-    if (!r.ok()) throw HttpError(400, r.input, r.error);
+    if (!r.ok()) throw HttpError(r.over_limit ? 413 : 400, r.input, r.error);
     reply(res, 200, image_labels_json(r));
 }
 
 void Service::compreface_recognize(const Request& req, Response& res) {
     const CompreFaceQuery q = parse_compreface_query([&](const char* k) { return req.get_param_value(k); });
     const auto [r, c] = label(upload_of(req));
-    if (!r.ok()) throw HttpError(400, r.input, r.error);
+    if (!r.ok()) throw HttpError(r.over_limit ? 413 : 400, r.input, r.error);
     if (r.faces.empty()) {  // CompreFace's answer, which its clients look for
         reply(res, 400, {{"error", "No face is found in the given image"},
                          {"message", "No face is found in the given image"},

@@ -74,7 +74,9 @@ TEST_CASE("e2e: serve answers bad and hostile requests with their status codes a
     cases.push_back({"not an image (image/jpeg)", 400, c.Post("/api/v1/recognize", "hello", "image/jpeg")});
     cases.push_back({"empty body", 400, c.Post("/api/v1/recognize", "", "image/jpeg")});
     cases.push_back({"truncated image", 400, c.Post("/api/v1/recognize", jpeg.substr(0, jpeg.size() / 2), "image/jpeg")});
-    cases.push_back({"a pixel bomb", 400, c.Post("/api/v1/recognize", png_claiming_size(30000, 30000), "image/png")});
+    cases.push_back({"a pixel bomb", 413, c.Post("/api/v1/recognize", png_claiming_size(30000, 30000), "image/png")});
+    cases.push_back({"a pixel bomb to the CompreFace API", 413,
+                     c.Post("/api/v1/recognition/recognize", png_claiming_size(30000, 30000), "image/png")});
     cases.push_back({"100 MB body", 413, c.Post("/api/v1/recognize", std::string(100u << 20, '\0'), "image/jpeg")});
     cases.push_back({"multipart without a file", 400,
                      c.Post("/api/v1/recognize", httplib::MultipartFormDataItems{{"other", "x", "", ""}})});

@@ -80,10 +80,12 @@ TEST_CASE("Predictor names a known face, calls a stranger unknown, and finds no 
     CHECK(n.ok());
     CHECK(n.faces.empty());
 
-    // --annotate's copies: one per input, named after it, the picture's size.
+    // --annotate's copies: one per input, named after it, the picture's size,
+    // readable by their owner only (photos of people are biometric data).
     for (const char* name : {"known.jpg", "stranger.jpg", "blank.jpg"}) {
         const cv::Mat a = cv::imread((o.annotate_dir / name).string());
         CHECK_MESSAGE(!a.empty(), name);
+        CHECK_MESSAGE(file_mode(o.annotate_dir / name) == 0600, name);
     }
     CHECK(cv::imread((o.annotate_dir / "known.jpg").string()).size() == known.size());
 }
