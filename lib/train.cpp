@@ -240,11 +240,10 @@ VoteParams vote_params(const TrainOptions& o, std::size_t rows) {
 }
 
 TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport* report) {
-    check_options(o);
     Gallery::Rows rows = gallery_rows(enc);
     TrainedModel m;
     m.model_id = enc.model_id;
-    m.vote = vote_params(o, rows.size());
+    m.vote = vote_params(o, rows.size());  // checks the options, before any costly work
     std::shared_ptr<const GalleryIndex> index;
     double index_seconds = 0;
     if (wants_index(o.index, rows.size())) {
