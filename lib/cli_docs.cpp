@@ -240,7 +240,7 @@ std::string synopsis(const CliCommand& cmd) {
         if (o.positional.empty() && o.names.size() && o.names.back() != "--help") s += synopsis_item(o) + "\n";
     for (const auto& o : cmd.options)
         if (!o.positional.empty()) s += synopsis_item(o) + "\n";
-    if (!cmd.subcommands.empty()) s += italic("COMMAND") + " ...\n";
+    if (!cmd.subcommands.empty()) s += cmd.needs_subcommand ? italic("COMMAND") + " ...\n" : "[" + italic("COMMAND") + " ...]\n";
     return s + ".YS\n";
 }
 

@@ -39,7 +39,7 @@ struct CliCommand {
     std::string description;        // as --help shows it: first line a summary, "example(s):" lines
     std::vector<CliOption> options;  // options, then positionals, in definition order
     std::vector<CliCommand> subcommands;
-    bool needs_subcommand = false;
+    bool needs_subcommand = false;  // else running it without one is valid too
 
     std::string name() const;  // path joined by '-': "facepipe-models-import"
     std::string summary() const;  // description's first line
@@ -56,8 +56,9 @@ DocSections markdown_sections(const std::string& markdown);
 
 // man(7) body text for markdown: paragraphs, "- " lists, fenced code, tables
 // (one tagged paragraph per row), "### " subsections, `code`, **bold**, links
-// (their text). `link_page` maps a relative link target ("predict.md") to the
-// man page it becomes ("facepipe-predict(1)"), or "" to keep the text alone.
+// (their text). `link_pages` maps a relative link target ("predict.md") to the
+// man page it becomes ("facepipe-predict(1)"); other links keep their text alone
+// (and show an http(s) URL).
 std::string markdown_to_man(const std::string& markdown,
                             const std::map<std::string, std::string>& link_pages = {});
 
@@ -67,8 +68,8 @@ std::string roff_escape(const std::string& text);
 // facepipe(1) (when `cmd` is the root) or facepipe-SUB(1): NAME, SYNOPSIS,
 // DESCRIPTION (the command's description, then docs' DESCRIPTION), OPTIONS
 // (every option, its default, environment variable, choices and checks),
-// nested subcommands, EXIT STATUS, ENVIRONMENT, EXAMPLES, SEE ALSO.
-// `global` lists the program's own options (they may follow any subcommand).
+// nested subcommands, the root's options as GLOBAL OPTIONS (they may follow any
+// subcommand), EXIT STATUS, ENVIRONMENT, EXAMPLES, SEE ALSO.
 std::string man_page(const CliCommand& root, const CliCommand& cmd, const DocSections& docs,
                      const std::map<std::string, std::string>& link_pages, const std::string& version);
 
