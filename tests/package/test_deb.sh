@@ -61,7 +61,7 @@ log "pipeline: augment, encode, train, predict (as README's quick start)"
 facepipe augment --copies 5 --seed 1 >/dev/null || fail "facepipe augment"
 facepipe encode >/dev/null || fail "facepipe encode"
 facepipe train >/dev/null || fail "facepipe train"
-[ -f encodings.bin ] && [ -f model.bin ] && [ -f labels.bin ] || fail "encode/train wrote no encodings.bin/model.bin/labels.bin"
+for f in encodings.bin model.bin labels.bin; do [ -f "$f" ] || fail "encode/train wrote no $f"; done
 SAMPLES="$REPO/.cache/npm/face-api/package/demo"
 facepipe predict "$SAMPLES"/sample{1,2,3,4,5,6}.jpg --format csv > predict.csv || fail "facepipe predict"
 for name in sample1-a sample1-b sample1-c sample2-a sample3-a sample3-b sample3-c; do
@@ -84,6 +84,7 @@ got="$(bash -c 'source /usr/share/bash-completion/completions/facepipe
   COMP_WORDS=(facepipe predict --format ""); COMP_CWORD=3; _facepipe; echo "${COMPREPLY[*]}"')"
 [ "$got" = "table csv jsonl" ] || fail "bash completion of predict --format gives '$got'"
 if command -v zsh >/dev/null; then zsh -n /usr/share/zsh/vendor-completions/_facepipe || fail "zsh completion: syntax error"; fi
+# shellcheck disable=SC2016  # $FACEPIPE expands in the inner shell
 got="$(env -u FACEPIPE_BIN bash -c 'source /usr/share/facepipe/scripts/sync-common.sh; echo "$FACEPIPE"')"
 [ "$got" = /usr/bin/facepipe ] || fail "the installed scripts run $got, not /usr/bin/facepipe"
 /usr/share/facepipe/scripts/sync.sh --help >/dev/null || fail "/usr/share/facepipe/scripts/sync.sh --help"
