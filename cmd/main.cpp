@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "docgen.h"
 #include "error.h"
 #include "logging.h"
 #include "models.h"
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "more log detail (debug)");
     app.add_flag("-q,--quiet", quiet, "only warnings and errors on stderr");
     app.add_flag("-V,--version", version, "print versions, the BLAS in use and the model files found");
+    // Hidden (no group): the build step that writes the man pages and completion (docgen.h).
+    std::vector<std::string> generate_docs;
+    app.add_option("--generate-docs", generate_docs, "SOURCE_DIR OUTPUT_DIR")->expected(2)->group("");
 
     cmd::add_models(app, g);
     cmd::add_augment(app, g);
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
     app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
     try {
         app.parse(argc, argv);
+        if (!generate_docs.empty()) return cmd::generate_docs(app, generate_docs[0], generate_docs[1]);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -903,7 +903,9 @@ std::string default_sync_command() {
     if (n > 0) {
         exe[n] = 0;
         const fs::path dir = fs::path(exe).parent_path();
-        for (const fs::path& p : {dir / "sync.sh", dir / ".." / "scripts" / "sync.sh"}) {
+        // Beside the binary, in the build tree's scripts/, or where the package puts it (cmake/package.cmake).
+        for (const fs::path& p : {dir / "sync.sh", dir / ".." / "scripts" / "sync.sh",
+                                  dir / ".." / "share" / "facepipe" / "scripts" / "sync.sh"}) {
             std::error_code ec;
             if (fs::is_regular_file(p, ec)) return fs::weakly_canonical(p, ec).string();
         }

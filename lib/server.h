@@ -50,8 +50,9 @@ struct ServeOptions {
 void parse_listen(const std::string& text, HttpOptions& http);
 
 // The bucket-sync command to run after a change, when FACEPIPE_BUCKET is set:
-// $FACEPIPE_SYNC, else sync.sh beside the binary or in ../scripts/ of it (the
-// build tree); "" when there is none (a warning says so) or no bucket is set.
+// $FACEPIPE_SYNC, else sync.sh beside the binary, in ../scripts/ of it (the
+// build tree) or in ../share/facepipe/scripts/ (installed); "" when there is
+// none (a warning says so) or no bucket is set.
 std::string default_sync_command();
 
 // serve(options, models, stop, on_ready)

@@ -32,11 +32,14 @@ log() { echo "setup: $*" >&2; }
 PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcli11-dev libcereal-dev
           libspdlog-dev doctest-dev libopenblas-dev libssl-dev nlohmann-json3-dev imagemagick
           libutf8proc-dev util-linux time jq
+          dpkg-dev       # dpkg-shlibdeps: the Debian package's dependencies (scripts/package.sh)
           libfaiss-dev   # FAISS: the approximate-nearest-neighbour index of large galleries (lib/gallery_index.h)
           libcpp-httplib-dev)  # cpp-httplib: the HTTP(S) server of `facepipe serve` (lib/http_server.h)
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth slurm-wlm munge)
 # chromium: the browser tests (tests/browser/) drive the pages headless, with a fake webcam.
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(chromium)
+# The package test (tests/package/test_deb.sh): lintian, man (man-db), zsh for the completion.
+[ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(lintian man-db zsh)
 missing=()
 # npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -59,7 +62,7 @@ fi
 
 # 3. Build (Release).
 cmake -S "$REPO" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-TARGETS=(--target facepipe)
+TARGETS=(--target facepipe --target facepipe_docs)  # the binary, its man pages and completion
 [ "$WITH_TESTS" -eq 1 ] && TARGETS=()
 cmake --build "$BUILD_DIR" -j "$JOBS" "${TARGETS[@]}"
 if [ "$SANITIZE" -eq 1 ]; then

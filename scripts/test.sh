@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Set up and run facepipe's whole test suite: unit + end-to-end tests (Release),
-# then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# then the Debian package (tests/package/test_deb.sh), then the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 # Tests that need ../shared/data say so and skip when it is absent.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$REPO/scripts/setup.sh" --tests --sanitize
 cd "$REPO/build"
 ctest --output-on-failure -j 2 --timeout 900
+# The Debian package: build, apt install, the README's pipeline with /usr/bin/facepipe, purge.
+"$REPO/tests/package/test_deb.sh"
 cd "$REPO/build-asan"
 # dlib's DNN is ~10x slower uninstrumented-to-ASan; the sanitizer pass skips the
 # slowest end-to-end runs, which the Release pass above has just covered.
