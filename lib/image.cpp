@@ -139,7 +139,8 @@ Header sniff_tiff(const std::string& b, const std::string& name) {
         else if (type == 4) v = u32(value_at);            // LONG
         else if (type == 16 && big) v = u64(value_at);    // LONG8
         else throw Error(name, "corrupt TIFF (bad image size field)");
-        (tag == 256 ? h.width : h.height) = v;
+        // (A LONG8 past 32 bits is absurd: clamped, so that width * height cannot wrap.)
+        (tag == 256 ? h.width : h.height) = std::min<std::uint64_t>(v, 0xFFFFFFFFu);
     }
     if (h.width == 0 || h.height == 0) throw Error(name, "corrupt TIFF (no image size)");
     return h;

@@ -243,14 +243,15 @@ std::string be32s(std::uint32_t v) { return be16s(v >> 16) + be16s(v & 0xFFFF); 
 
 // An uncompressed 8-bit greyscale TIFF whose first IFD claims w x h, with a few
 // bytes of pixel data: classic in either byte order, or BigTIFF.
-std::string tiff_claiming(std::uint32_t w, std::uint32_t h, bool little, bool big = false) {
+std::string tiff_claiming(std::uint64_t w, std::uint64_t h, bool little, bool big = false) {
     const auto u16 = [&](unsigned v) { return little ? le16s(v) : be16s(v); };
     const auto u32 = [&](std::uint32_t v) { return little ? le32s(v) : be32s(v); };
     const auto u64 = [&](std::uint64_t v) {
         return little ? le64s(v) : be32s(std::uint32_t(v >> 32)) + be32s(std::uint32_t(v));
     };
-    struct Tag { unsigned tag, type; std::uint32_t value; };
-    const std::vector<Tag> tags = {{256, 4, w}, {257, 4, h}, {258, 3, 8}, {259, 3, 1}, {262, 3, 1},
+    struct Tag { unsigned tag, type; std::uint64_t value; };
+    const unsigned size_type = big && (w > 0xFFFFFFFFu || h > 0xFFFFFFFFu) ? 16 : 4;  // LONG8 or LONG
+    const std::vector<Tag> tags = {{256, size_type, w}, {257, size_type, h}, {258, 3, 8}, {259, 3, 1}, {262, 3, 1},
                                    {273, 4, 0 /* data offset, below */}, {277, 3, 1}, {278, 4, h}, {279, 4, 64}};
     std::string out = std::string(little ? "II" : "MM");
     const std::size_t ifd_at = big ? 16 : 8;
@@ -258,10 +259,10 @@ std::string tiff_claiming(std::uint32_t w, std::uint32_t h, bool little, bool bi
     out += big ? u16(43) + u16(8) + u16(0) + u64(ifd_at) : u16(42) + u32(std::uint32_t(ifd_at));
     out += big ? u64(tags.size()) : u16(unsigned(tags.size()));
     for (const auto& t : tags) {
-        const std::uint32_t v = t.tag == 273 ? std::uint32_t(data_at) : t.value;
+        const std::uint64_t v = t.tag == 273 ? data_at : t.value;
         out += u16(t.tag) + u16(t.type);
         out += big ? u64(1) : u32(1);
-        std::string field = t.type == 3 ? u16(v) : u32(v);  // left-justified in the value field
+        std::string field = t.type == 3 ? u16(unsigned(v)) : t.type == 16 ? u64(v) : u32(std::uint32_t(v));  // left-justified
         field.resize(big ? 8 : 4, '\0');
         out += field;
     }
@@ -337,6 +338,9 @@ TEST_CASE("TIFF sizes are read from the first IFD: both byte orders and BigTIFF"
             CHECK(decode_in_child(tiff_claiming(30000, 30000, little, big), "big.tif") ==
                   "LimitError: big.tif: image is 30000x30000 (900 MP), over the 60 MP limit");
         }
+    // BigTIFF's 64-bit sizes: 2^32 x 2^32 must not wrap to a small product.
+    CHECK(decode_in_child(tiff_claiming(1ull << 32, 1ull << 32, true, true), "wrap.tif") ==
+          "LimitError: wrap.tif: image is 4294967295x4294967295 (18446744065120 MP), over the 60 MP limit");
     CHECK(decode_in_child(tiff_claiming(60000, 60000, true).substr(0, 20), "cut.tif") ==
           "Error: cut.tif: truncated TIFF");
 }
