@@ -34,6 +34,10 @@ void require_magic8(std::string_view magic8) {
 
 void write_container(const std::string& path, std::string_view magic8, std::uint32_t version,
                      const std::string& payload) {
+    write_file_atomic(path, container_bytes(magic8, version, payload), 0600);
+}
+
+std::string container_bytes(std::string_view magic8, std::uint32_t version, const std::string& payload) {
     require_magic8(magic8);
     std::string file;
     file.reserve(kContainerHeaderBytes + payload.size());
@@ -42,7 +46,7 @@ void write_container(const std::string& path, std::string_view magic8, std::uint
     put_le(file, payload.size(), 8);
     file += sha256_raw(payload);
     file += payload;
-    write_file_atomic(path, file, 0600);
+    return file;
 }
 
 Container read_container(const std::string& path, std::string_view magic8, const std::string& kind,

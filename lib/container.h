@@ -40,6 +40,10 @@ constexpr std::size_t kMaxPayloadString = 4096;
 void write_container(const std::string& path, std::string_view magic8, std::uint32_t version,
                      const std::string& payload);
 
+// The bytes write_container writes (header + payload), for writing several
+// files together (fsutil.h write_files_atomic).
+std::string container_bytes(std::string_view magic8, std::uint32_t version, const std::string& payload);
+
 struct Container {
     std::uint32_t version = 0;
     std::string payload;  // checksum verified

@@ -114,6 +114,17 @@ void write_store(const EncodeOptions& o, const std::string& model_id,
     write_encodings(o.output.string(), f);
 }
 
+// A write failed mid-run (the disk is full, say): the records the journal
+// holds are kept for the next run, which recovers them; an empty journal goes.
+Error failed_write(EncodingsJournal& journal, const Error& e) {
+    if (journal.records() == 0) {
+        journal.remove();
+        return e;
+    }
+    return Error(e.subject(), e.cause() + "; the " + std::to_string(journal.records()) +
+                                  " images done are kept in " + journal.path() + " for the next run");
+}
+
 void tally(EncodeSummary& s, const std::map<std::string, EncodingRecord>& recs) {
     std::set<std::string> people;
     for (const auto& [path, r] : recs) {
@@ -212,21 +223,27 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     // Merge results on this thread only; journal each one so a crash loses none.
     std::map<std::string, EncodingRecord> merged;
     size_t received = 0;
-    for (bool finished = false; !finished;) {
-        std::vector<EncodingRecord> batch;
-        {
-            std::unique_lock lock(sh.mu);
-            sh.cv.wait_for(lock, std::chrono::milliseconds(500),
-                           [&] { return !sh.done.empty() || sh.finished_workers == threads; });
-            batch.swap(sh.done);
-            finished = sh.finished_workers == threads && batch.empty();
+    try {
+        for (bool finished = false; !finished;) {
+            std::vector<EncodingRecord> batch;
+            {
+                std::unique_lock lock(sh.mu);
+                sh.cv.wait_for(lock, std::chrono::milliseconds(500),
+                               [&] { return !sh.done.empty() || sh.finished_workers == threads; });
+                batch.swap(sh.done);
+                finished = sh.finished_workers == threads && batch.empty();
+            }
+            for (auto& r : batch) {
+                journal.append(r);
+                merged[r.path] = std::move(r);
+            }
+            received += batch.size();
+            if (progress && !batch.empty()) progress(received, scan.images.size());
         }
-        for (auto& r : batch) {
-            journal.append(r);
-            merged[r.path] = std::move(r);
-        }
-        received += batch.size();
-        if (progress && !batch.empty()) progress(received, scan.images.size());
+    } catch (const Error& e) {
+        sh.next = scan.images.size();  // hand out no more images, let the workers finish theirs
+        for (auto& t : pool) t.join();
+        throw failed_write(journal, e);
     }
     for (auto& t : pool) t.join();
 
@@ -237,7 +254,11 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
         s.times += w->analyzer.times();
     }
     tally(s, merged);
-    write_store(o, model_id, merged);
+    try {
+        write_store(o, model_id, merged);
+    } catch (const Error& e) {
+        throw failed_write(journal, e);
+    }
     journal.remove();
     s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return s;

@@ -95,15 +95,21 @@ EncodingsFile read_encodings(const std::string& path);
 class EncodingsJournal {
 public:
     // Creates (truncating) the journal for records of model_id.
-    // Throws Error(path, cause) when it cannot be created.
+    // Throws Error(path, cause) when it cannot be created (a full disk: the
+    // cause says so, write_error_text) and then leaves no journal behind.
     EncodingsJournal(std::string path, const std::string& model_id);
     ~EncodingsJournal();
     EncodingsJournal(const EncodingsJournal&) = delete;
     EncodingsJournal& operator=(const EncodingsJournal&) = delete;
 
     // Appends one validated record with a single write(2): in the page cache,
-    // and so safe from a crash of this process, once it returns.
+    // and so safe from a crash of this process, once it returns. Throws
+    // Error(path, cause) when the write fails (the disk is full...): the
+    // records appended before stay recoverable.
     void append(const EncodingRecord& r);
+    // How many records append() has written.
+    int records() const { return records_; }
+    const std::string& path() const { return path_; }
     // Deletes the journal: call after its records are saved in encodings.bin.
     void remove();
 
@@ -115,6 +121,7 @@ public:
 private:
     std::string path_;
     int fd_ = -1;
+    int records_ = 0;
 };
 
 void require_same_model(const std::string& path, const std::string& file_model_id,

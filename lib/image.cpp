@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -18,7 +19,7 @@
 namespace facepipe {
 namespace {
 
-enum class Format { jpeg, png, webp, other, unknown };
+enum class Format { jpeg, png, webp, tiff, bmp, pnm, unknown };
 
 // What the header says, read without decoding a single pixel.
 struct Header {
@@ -111,17 +112,97 @@ Header sniff_webp(const std::string& b, const std::string& name) {
     return h;
 }
 
-bool is_other_known_format(const std::string& b) {
-    return starts_with(b, "BM") || starts_with(b, std::string_view("II*\0", 4)) ||
-           starts_with(b, std::string_view("MM\0*", 4)) ||
-           (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6');
+// TIFF and BigTIFF: ImageWidth (256) and ImageLength (257) of the first IFD,
+// the one OpenCV decodes, in either byte order.
+Header sniff_tiff(const std::string& b, const std::string& name) {
+    Header h{Format::tiff};
+    const bool le = b[0] == 'I';
+    const auto u16 = [&](size_t i) -> std::uint64_t { return le ? le16(b, i) : be16(b, i); };
+    const auto u32 = [&](size_t i) -> std::uint64_t { return le ? le32(b, i) : be32(b, i); };
+    const auto u64 = [&](size_t i) -> std::uint64_t {
+        return le ? u32(i) | u32(i + 4) << 32 : u32(i) << 32 | u32(i + 4);
+    };
+    const bool big = u16(2) == 43;
+    if (b.size() < (big ? 16u : 8u)) throw Error(name, "truncated TIFF");
+    if (big && (u16(4) != 8 || u16(6) != 0)) throw Error(name, "corrupt TIFF (bad BigTIFF header)");
+    const std::uint64_t ifd = big ? u64(8) : u32(4);
+    const size_t count_bytes = big ? 8 : 2, entry_bytes = big ? 20 : 12;
+    if (ifd < (big ? 16u : 8u) || ifd > b.size() || b.size() - ifd < count_bytes) throw Error(name, "truncated TIFF");
+    const std::uint64_t entries = big ? u64(ifd) : u16(ifd);
+    if (entries > (b.size() - ifd - count_bytes) / entry_bytes) throw Error(name, "truncated TIFF");
+    for (std::uint64_t i = 0; i < entries; ++i) {
+        const size_t e = ifd + count_bytes + i * entry_bytes;
+        const std::uint64_t tag = u16(e), type = u16(e + 2), value_at = e + (big ? 12 : 8);
+        if (tag != 256 && tag != 257) continue;
+        std::uint64_t v = 0;
+        if (type == 3) v = u16(value_at);                 // SHORT
+        else if (type == 4) v = u32(value_at);            // LONG
+        else if (type == 16 && big) v = u64(value_at);    // LONG8
+        else throw Error(name, "corrupt TIFF (bad image size field)");
+        // (A LONG8 past 32 bits is absurd: clamped, so that width * height cannot wrap.)
+        (tag == 256 ? h.width : h.height) = std::min<std::uint64_t>(v, 0xFFFFFFFFu);
+    }
+    if (h.width == 0 || h.height == 0) throw Error(name, "corrupt TIFF (no image size)");
+    return h;
+}
+
+// BMP: BITMAPCOREHEADER (12 bytes: u16 sizes) or any later one (i32 sizes; a
+// negative height means top-down rows).
+Header sniff_bmp(const std::string& b, const std::string& name) {
+    Header h{Format::bmp};
+    if (b.size() < 26) throw Error(name, "truncated BMP");
+    if (le32(b, 14) == 12) {
+        h.width = le16(b, 18);
+        h.height = le16(b, 20);
+    } else {
+        const auto i32 = [&](size_t i) { return static_cast<std::int64_t>(static_cast<std::int32_t>(le32(b, i))); };
+        h.width = static_cast<std::uint64_t>(std::llabs(i32(18)));
+        h.height = static_cast<std::uint64_t>(std::llabs(i32(22)));
+    }
+    return h;
+}
+
+// PBM, PGM, PPM (P1-P6): "P<n>", then width and height as decimal numbers,
+// separated by whitespace and '#' comments that run to the end of the line.
+Header sniff_pnm(const std::string& b, const std::string& name) {
+    Header h{Format::pnm};
+    size_t pos = 2;
+    const auto number = [&]() -> std::uint64_t {
+        for (;;) {
+            while (pos < b.size() && std::isspace(static_cast<unsigned char>(b[pos]))) ++pos;
+            if (pos < b.size() && b[pos] == '#') {
+                while (pos < b.size() && b[pos] != '\n' && b[pos] != '\r') ++pos;
+                continue;
+            }
+            break;
+        }
+        if (pos >= b.size()) throw Error(name, "truncated PNM");
+        if (!std::isdigit(static_cast<unsigned char>(b[pos]))) throw Error(name, "corrupt PNM (bad size)");
+        std::uint64_t v = 0;
+        for (; pos < b.size() && std::isdigit(static_cast<unsigned char>(b[pos])); ++pos) {
+            v = v * 10 + static_cast<unsigned>(b[pos] - '0');
+            if (v > 0xFFFFFFFFu) throw Error(name, "corrupt PNM (bad size)");
+        }
+        return v;
+    };
+    h.width = number();
+    h.height = number();
+    return h;
 }
 
 Header sniff(const std::string& b, const std::string& name) {
     if (starts_with(b, "\xFF\xD8\xFF")) return sniff_jpeg(b, name);
     if (starts_with(b, "\x89PNG\r\n\x1a\n")) return sniff_png(b, name);
     if (starts_with(b, "RIFF") && starts_with(b, "WEBP", 8)) return sniff_webp(b, name);
-    return Header{is_other_known_format(b) ? Format::other : Format::unknown};
+    if (starts_with(b, std::string_view("II*\0", 4)) || starts_with(b, std::string_view("MM\0*", 4)) ||
+        starts_with(b, std::string_view("II+\0", 4)) || starts_with(b, std::string_view("MM\0+", 4)))
+        return sniff_tiff(b, name);
+    if (starts_with(b, "BM")) return sniff_bmp(b, name);
+    if (b.size() >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && std::isspace(static_cast<unsigned char>(b[2])))
+        return sniff_pnm(b, name);
+    // OpenCV knows more (PAM, PFM, Sun raster, Radiance HDR, JPEG 2000, ...), but
+    // their sizes are not checked here, so they never reach its decoder.
+    throw Error(name, "not a recognised image format");
 }
 
 std::string describe_pixels(std::uint64_t n) {
@@ -136,9 +217,7 @@ std::string describe_pixels(std::uint64_t n) {
 
 [[noreturn]] void refuse_size(const std::string& name, std::uint64_t w, std::uint64_t h,
                               const ImageLimits& limits) {
-    throw LimitError(name, "image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
-                          describe_pixels(w * h) + "), over the " +
-                          describe_pixels(limits.max_pixels) + " limit");
+    throw LimitError(name, "image is " + size_over_limit(w, h, limits.max_pixels));
 }
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
@@ -164,6 +243,9 @@ const char* format_name(Format f) {
         case Format::jpeg: return "JPEG";
         case Format::png: return "PNG";
         case Format::webp: return "WebP";
+        case Format::tiff: return "TIFF";
+        case Format::bmp: return "BMP";
+        case Format::pnm: return "PNM";
         default: return "image";
     }
 }
@@ -196,8 +278,10 @@ LoadedImage decode_image(const std::string& bytes, const std::string& name, cons
     const Header h = sniff(bytes, name);
 
     int reduction = 1;
+    if (h.width == 0 || h.height == 0) throw Error(name, std::string("corrupt ") + format_name(h.format) + " (no image size)");
     if (h.width * h.height > limits.max_pixels) {
-        const auto r = h.format == Format::jpeg ? jpeg_reduction(h, limits) : std::nullopt;
+        const bool reducible = h.format == Format::jpeg && h.width * h.height <= limits.max_jpeg_pixels;
+        const auto r = reducible ? jpeg_reduction(h, limits) : std::nullopt;
         if (!r) refuse_size(name, h.width, h.height, limits);
         reduction = *r;
         spdlog::debug("{}: {}x{} JPEG decoded at 1/{} size to stay under the pixel limit", name,
@@ -217,11 +301,16 @@ LoadedImage decode_image(const std::string& bytes, const std::string& name, cons
         img.width = static_cast<int>(same_way ? h.width : h.height);
         img.height = static_cast<int>(same_way ? h.height : h.width);
     } else if (std::uint64_t(img.bgr.total()) > limits.max_pixels) {
-        // Formats we cannot sniff (TIFF, BMP...) only meet the limit after decoding.
+        // Only a decoder disagreeing with the header gets here: refuse all the same.
         refuse_size(name, img.bgr.cols, img.bgr.rows, limits);
     }
     img.sha256 = sha256.empty() ? sha256_hex(bytes) : std::move(sha256);
     return img;
+}
+
+std::string size_over_limit(std::uint64_t w, std::uint64_t h, std::uint64_t max_pixels) {
+    return std::to_string(w) + "x" + std::to_string(h) + " (" + describe_pixels(w * h) + "), over the " +
+           describe_pixels(max_pixels) + " limit";
 }
 
 LoadedImage load_image(const std::string& path, const ImageLimits& limits) {

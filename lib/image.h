@@ -15,6 +15,9 @@ namespace facepipe {
 struct ImageLimits {
     std::uint64_t max_file_bytes = 256ull << 20;  // 256 MiB of encoded bytes
     std::uint64_t max_pixels = 60'000'000;        // decoded pixels (~180 MB as BGR)
+    // A JPEG over max_pixels is decoded reduced, unless its header claims more
+    // than this: then it is refused like any other format over the limit.
+    std::uint64_t max_jpeg_pixels = 1'000'000'000;
 };
 
 struct LoadedImage {
@@ -32,13 +35,17 @@ struct LoadedImage {
 //   ensures:  returns the image as 8-bit BGR, upright per its EXIF orientation.
 //             16-bit, grey, RGBA (alpha dropped) and CMYK inputs are converted.
 //             The format is decided by the content, never by the name.
-//             If width*height > limits.max_pixels: a JPEG is decoded at 1/2,
-//             1/4 or 1/8 size (the smallest reduction that fits) and scale says
-//             so; any other format is refused. The size is read from the header
-//             BEFORE decoding (JPEG, PNG, WebP), so a bomb never allocates.
+//             Formats: JPEG, PNG, WebP, TIFF (and BigTIFF), BMP, PNM (P1-P6);
+//             anything else (even what OpenCV could decode) is "not a
+//             recognised image format". The size is read from the header
+//             BEFORE decoding, for every format, so a bomb never allocates.
+//             If width*height > limits.max_pixels: a JPEG of at most
+//             limits.max_jpeg_pixels is decoded at 1/2, 1/4 or 1/8 size (the
+//             smallest reduction that fits) and scale says so; anything else
+//             is refused.
 //   throws:   Error(name_for_errors, cause) with a one-line cause, e.g.
 //             "empty file", "not a recognised image format", "truncated JPEG",
-//             "truncated PNG"; LimitError (error.h) when over `limits`, e.g.
+//             "truncated PNG", "truncated TIFF", "corrupt BMP (no image size)"; LimitError (error.h) when over `limits`, e.g.
 //             "image is 20000x20000 (400 MP), over the 60 MP limit".
 LoadedImage decode_image(const std::string& bytes, const std::string& name_for_errors,
                          const ImageLimits& limits = {}, std::string sha256 = {});
@@ -50,6 +57,10 @@ LoadedImage decode_image(const std::string& bytes, const std::string& name_for_e
 //   throws:  Error(path, cause) when the file cannot be read or decoded
 //            (LimitError when over `limits`).
 LoadedImage load_image(const std::string& path, const ImageLimits& limits = {});
+
+// "<w>x<h> (<N> MP), over the <M> MP limit": how a size over max_pixels is
+// described in LimitError causes (images here, video frames in video.h).
+std::string size_over_limit(std::uint64_t width, std::uint64_t height, std::uint64_t max_pixels);
 
 // True when the extension is one facepipe treats as a photo in folder walks:
 // jpg jpeg png bmp webp tif tiff pgm ppm (case-insensitive). Says nothing about

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "container.h"
+#include "fsutil.h"
 #include "error.h"
 #include "hash.h"
 #include "text.h"
@@ -181,9 +182,11 @@ void save_model(const TrainedModel& m, const std::string& model_path, const std:
     PayloadWriter l;
     l.str(m.training_id);
     write_names(l, m.gallery.names());
-    // Model first: see the header.
-    write_container(model_path, model_magic(), kModelVersion, w.bytes());
-    write_container(labels_path, labels_magic(), kLabelsVersion, l.bytes());
+    // Both written before either replaces its file (a full disk changes neither);
+    // then model first: see the header.
+    const std::string model = container_bytes(model_magic(), kModelVersion, w.bytes());
+    const std::string labels = container_bytes(labels_magic(), kLabelsVersion, l.bytes());
+    write_files_atomic({{model_path, model, 0600}, {labels_path, labels, 0600}});
 }
 
 TrainedModel load_model(const std::string& model_path, const std::string& labels_path) {

@@ -47,9 +47,11 @@ std::string model_problem(const TrainedModel& m);
 std::string training_id_of(const TrainedModel& m);
 
 // requires: model_problem(m) == "" (else Error(model_path, "refusing to write an invalid model: ...")).
-// ensures:  model.bin, then labels.bin, each replaced atomically (mode 0600). A
-//           crash in between leaves a new model with old labels, which
-//           load_model refuses by training id.
+// ensures:  both files written in full beside their paths first (a full disk
+//           or any write error changes neither: Error(path, cause), no temporary
+//           left), then model.bin, then labels.bin, each replaced atomically
+//           (mode 0600). A crash between the two renames leaves a new model
+//           with old labels, which load_model refuses by training id.
 void save_model(const TrainedModel& m, const std::string& model_path, const std::string& labels_path);
 
 // ensures: the pair's model, every field checked before use (gallery, index

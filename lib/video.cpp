@@ -99,8 +99,17 @@ struct VideoSource::Impl {
         }
         fps = cap.get(cv::CAP_PROP_FPS);
         if (!(fps > 0 && fps < 1000)) fps = 0;
-        size = {static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH)),
-                static_cast<int>(cap.get(cv::CAP_PROP_FRAME_HEIGHT))};
+        const double w = cap.get(cv::CAP_PROP_FRAME_WIDTH), h = cap.get(cv::CAP_PROP_FRAME_HEIGHT);
+        if (too_large(w, h)) {
+            cap.release();
+            throw LimitError(spec.describe(), "frames are " + size_over_limit(std::uint64_t(w), std::uint64_t(h),
+                                                                              options.max_frame_pixels));
+        }
+        size = {static_cast<int>(w), static_cast<int>(h)};
+    }
+
+    bool too_large(double w, double h) const {
+        return w > 0 && h > 0 && w * h > static_cast<double>(options.max_frame_pixels);
     }
 
     // Reopens with backoff (backoff_s, doubling up to 8 s), at most `retries`
@@ -142,6 +151,11 @@ struct VideoSource::Impl {
                     std::lock_guard lock(mu);
                     error = "the camera stopped delivering frames";
                 }
+                break;
+            }
+            if (too_large(f.bgr.cols, f.bgr.rows)) {  // a stream that grew after opening
+                std::lock_guard lock(mu);
+                error = "frames are " + size_over_limit(f.bgr.cols, f.bgr.rows, options.max_frame_pixels);
                 break;
             }
             f.index = index++;

@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 
+#include "image.h"
+
 namespace facepipe {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -40,6 +42,9 @@ struct CaptureOptions {
     int width = 0, height = 0; // cameras: requested size, 0 = the device's default
     int retries = 5;           // streams: reopen attempts in a row before giving up
     double backoff_s = 0.5;    // streams: first wait before reopening; doubles up to 8 s
+    // Frames larger than this are refused (image.h's limit for photos): from the
+    // size the source reports on opening, before a frame is read.
+    std::uint64_t max_frame_pixels = ImageLimits{}.max_pixels;
 };
 
 struct Frame {
@@ -59,7 +64,9 @@ class VideoSource {
 public:
     // Opens the source (streams: retrying as above) and starts decoding.
     // Throws Error(source, cause) when it cannot be opened: "no such file",
-    // "no such camera device", "cannot be opened as a video ...".
+    // "no such camera device", "cannot be opened as a video ..."; LimitError
+    // "frames are <w>x<h> (...), over the ... limit" when the reported frame
+    // size is over options.max_frame_pixels (no frame is read then).
     VideoSource(SourceSpec spec, CaptureOptions options);
     ~VideoSource();  // stops and joins the decoder
     VideoSource(const VideoSource&) = delete;

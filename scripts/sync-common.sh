@@ -48,6 +48,28 @@ check_bucket() {
   BUCKET="${1%/}"
 }
 
+# For a failed transfer's message: how much room the disk holding $1 has left
+# (a full disk is the usual cause of a failed local write). Prints "" when df
+# cannot tell.
+disk_note() {
+  local avail
+  avail="$(df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+  case "$avail" in
+    0) echo " (the disk holding $1 is full)" ;;
+    ''|*[!0-9]*) ;;
+    *) echo " ($avail KiB free on the disk holding $1)" ;;
+  esac
+}
+
+# True when the object or folder $1 exists in the bucket (gsutil ls does not
+# take file:// URLs).
+remote_exists() {
+  case "$1" in
+    file://*) [ -e "${1#file://}" ] ;;
+    *) "${GSUTIL_CMD[@]}" -q ls "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
 # gsutil does not create local folders for file:// destinations, unlike a real
 # bucket: make the folder of a file:// destination first.
 ensure_remote_dir() {

@@ -93,19 +93,55 @@ push() {
   log "artifacts pushed to $BUCKET/artifacts/"
 }
 
-# Copies $1 to a temporary file beside $2, flushes it, and renames it over $2:
-# readers (and facepipe live) see the old file or the new one, never a partial one.
+# Installs pairs of (downloaded file, local path): each is first copied to a
+# temporary file beside its path and flushed; only when all are copied are
+# they renamed over the local ones. Readers (and facepipe live) see the old file
+# or the new one, never a partial one, and a full disk changes none of them.
 install_atomic() {
-  local tmp
-  tmp="$(dirname "$2")/.$(basename "$2").pull-$$"
-  cp "$1" "$tmp" && chmod 600 "$tmp" && sync "$tmp" && mv -f "$tmp" "$2" || { rm -f "$tmp"; return 1; }
+  local tmps=() i
+  for ((i = 1; i < $#; i += 2)); do
+    local src="${!i}" j=$((i + 1)); local dst="${!j}"
+    local tmp; tmp="$(dirname "$dst")/.$(basename "$dst").pull-$$"
+    tmps+=("$tmp")
+    cp "$src" "$tmp" && chmod 600 "$tmp" && sync "$tmp" || { rm -f "${tmps[@]}"; return 1; }
+  done
+  for ((i = 2; i <= $#; i += 2)); do
+    mv -f "${tmps[$((i / 2 - 1))]}" "${!i}" || { rm -f "${tmps[@]}"; return 1; }
+  done
+}
+
+# The regular files under $1, NUL-separated (names may hold any byte but NUL).
+list_files() { [ -d "$1" ] && find "$1" -type f -print0; return 0; }
+
+# Removes the files under $1 that are not among the arguments after it: after a
+# failed download, what gsutil added (perhaps cut short by a full disk) goes,
+# and the dataset is as it was.
+remove_new_files() {
+  local dir="$1" f; shift
+  local -A before=()
+  for f in "$@"; do before["$f"]=1; done
+  while IFS= read -r -d '' f; do
+    [ -n "${before["$f"]+x}" ] || rm -f -- "$f"
+  done < <(list_files "$dir")
 }
 
 pull() {
-  fetch_manifest "$WORK/manifest.json" || log "no $BUCKET/artifacts/manifest.json"
+  if ! fetch_manifest "$WORK/manifest.json"; then
+    # None in the bucket is normal; one that is there but cannot be saved here is not.
+    remote_exists "$BUCKET/artifacts/manifest.json" &&
+      die 1 "cannot download $BUCKET/artifacts/manifest.json$(disk_note "$WORK"); local dataset and artifacts kept"
+    log "no $BUCKET/artifacts/manifest.json"
+  fi
   # Data first; missing remote dataset is not an error when artifacts are there.
   mkdir -p "$DATASET"
+  local before=()
+  mapfile -d '' before < <(list_files "$DATASET")
   if ! run_gsutil -m rsync -r -x "$EXCLUDE" "$BUCKET/dataset/" "$DATASET/"; then
+    local note; note="$(disk_note "$DATASET")"
+    remove_new_files "$DATASET" "${before[@]}"
+    if remote_exists "$BUCKET/dataset"; then
+      die 1 "dataset download failed$note; the photos it added are removed, local dataset and artifacts kept"
+    fi
     [ -s "$WORK/manifest.json" ] || die 1 "nothing to pull from $BUCKET (no dataset/, no artifacts/manifest.json); a new bucket starts with scripts/sync.sh push"
     log "no dataset in $BUCKET (or it could not be read); artifacts only"
   else
@@ -117,12 +153,12 @@ pull() {
     return 0
   fi
   run_gsutil -m cp "$BUCKET/artifacts/encodings.bin" "$BUCKET/artifacts/model.bin" "$BUCKET/artifacts/labels.bin" \
-    "$WORK/" || die 1 "artifact download failed; local artifacts kept"
+    "$WORK/" || die 1 "artifact download failed$(disk_note "$WORK"); local artifacts kept"
   run_facepipe manifest check "$WORK/manifest.json" ||
     die 1 "downloaded artifacts do not match $BUCKET/artifacts/manifest.json; refused, local artifacts kept"
   # Same order as facepipe train: encodings, then model, then labels (live pairs them by training id).
-  install_atomic "$WORK/encodings.bin" "$ENCODINGS" && install_atomic "$WORK/model.bin" "$MODEL" &&
-    install_atomic "$WORK/labels.bin" "$LABELS" || die 1 "cannot replace the local artifacts"
+  install_atomic "$WORK/encodings.bin" "$ENCODINGS" "$WORK/model.bin" "$MODEL" "$WORK/labels.bin" "$LABELS" ||
+    die 1 "cannot replace the local artifacts$(disk_note "$ART_DIR"); local artifacts kept"
   log "artifacts pulled from $BUCKET/artifacts/"
 }
 

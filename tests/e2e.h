@@ -10,6 +10,7 @@ struct RunResult {
     int exit_code = -1;  // the process's exit status; 128 + signal when killed by one
     std::string out;     // everything written to stdout
     std::string err;     // everything written to stderr
+    long peak_rss_kib = -1;  // the process's peak resident memory (wait4's rusage)
 };
 
 // Runs FACEPIPE_BINARY with `args` (no shell: every argument is passed as is, so

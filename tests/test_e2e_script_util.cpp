@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,14 +76,17 @@ bool Child::running() {
 }
 
 RunResult Child::wait() {
+    struct rusage usage {};
+    usage.ru_maxrss = -1;
     while (!reaped_) {
-        if (::waitpid(pid_, &status_, 0) == pid_) reaped_ = true;
+        if (::wait4(pid_, &status_, 0, &usage) == pid_) reaped_ = true;
         else if (errno != EINTR) throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
     }
     RunResult r;
     r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : WIFSIGNALED(status_) ? 128 + WTERMSIG(status_) : -1;
     r.out = slurp_file(io_ / "stdout");
     r.err = slurp_file(io_ / "stderr");
+    r.peak_rss_kib = usage.ru_maxrss;
     return r;
 }
 

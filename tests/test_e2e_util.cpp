@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,10 +62,12 @@ RunResult run_facepipe(const std::vector<std::string>& args, const fs::path& cwd
         ::_exit(127);
     }
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
+    struct rusage usage {};
+    while (::wait4(pid, &status, 0, &usage) < 0) {
         if (errno != EINTR) throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
     }
     RunResult r;
+    r.peak_rss_kib = usage.ru_maxrss;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
     r.out = slurp(out_path);
     r.err = slurp(err_path);

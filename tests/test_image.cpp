@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "image.h"
+#include "resources.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -228,4 +229,139 @@ TEST_CASE("decode_image hashes the bytes, or takes the caller's hash of them") {
     // A caller that already hashed the bytes (encode, augment) passes the hash on.
     const std::string given(64, 'a');
     CHECK(decode_image(png, "a.png", {}, given).sha256 == given);
+}
+
+// ---- hostile sizes: every format refused from its header, before allocating ----
+
+namespace {
+
+std::string le16s(unsigned v) { return {char(v & 0xFF), char(v >> 8 & 0xFF)}; }
+std::string le32s(std::uint32_t v) { return le16s(v & 0xFFFF) + le16s(v >> 16); }
+std::string le64s(std::uint64_t v) { return le32s(std::uint32_t(v)) + le32s(std::uint32_t(v >> 32)); }
+std::string be16s(unsigned v) { return {char(v >> 8 & 0xFF), char(v & 0xFF)}; }
+std::string be32s(std::uint32_t v) { return be16s(v >> 16) + be16s(v & 0xFFFF); }
+
+// An uncompressed 8-bit greyscale TIFF whose first IFD claims w x h, with a few
+// bytes of pixel data: classic in either byte order, or BigTIFF.
+std::string tiff_claiming(std::uint64_t w, std::uint64_t h, bool little, bool big = false) {
+    const auto u16 = [&](unsigned v) { return little ? le16s(v) : be16s(v); };
+    const auto u32 = [&](std::uint32_t v) { return little ? le32s(v) : be32s(v); };
+    const auto u64 = [&](std::uint64_t v) {
+        return little ? le64s(v) : be32s(std::uint32_t(v >> 32)) + be32s(std::uint32_t(v));
+    };
+    struct Tag { unsigned tag, type; std::uint64_t value; };
+    const unsigned size_type = big && (w > 0xFFFFFFFFu || h > 0xFFFFFFFFu) ? 16 : 4;  // LONG8 or LONG
+    const std::vector<Tag> tags = {{256, size_type, w}, {257, size_type, h}, {258, 3, 8}, {259, 3, 1}, {262, 3, 1},
+                                   {273, 4, 0 /* data offset, below */}, {277, 3, 1}, {278, 4, h}, {279, 4, 64}};
+    std::string out = std::string(little ? "II" : "MM");
+    const std::size_t ifd_at = big ? 16 : 8;
+    const std::size_t data_at = ifd_at + (big ? 8 + tags.size() * 20 + 8 : 2 + tags.size() * 12 + 4);
+    out += big ? u16(43) + u16(8) + u16(0) + u64(ifd_at) : u16(42) + u32(std::uint32_t(ifd_at));
+    out += big ? u64(tags.size()) : u16(unsigned(tags.size()));
+    for (const auto& t : tags) {
+        const std::uint64_t v = t.tag == 273 ? data_at : t.value;
+        out += u16(t.tag) + u16(t.type);
+        out += big ? u64(1) : u32(1);
+        std::string field = t.type == 3 ? u16(unsigned(v)) : t.type == 16 ? u64(v) : u32(std::uint32_t(v));  // left-justified
+        field.resize(big ? 8 : 4, '\0');
+        out += field;
+    }
+    out += big ? u64(0) : u32(0);  // no next IFD
+    return out + std::string(64, '\x80');
+}
+
+std::string bmp_claiming(std::int32_t w, std::int32_t h) {
+    std::string info = le32s(40) + le32s(std::uint32_t(w)) + le32s(std::uint32_t(h)) + le16s(1) + le16s(24) +
+                       le32s(0) + le32s(0) + le32s(2835) + le32s(2835) + le32s(0) + le32s(0);
+    return "BM" + le32s(54 + 64) + le32s(0) + le32s(54) + info + std::string(64, '\x80');
+}
+
+std::string webp_vp8x_claiming(std::uint32_t w, std::uint32_t h) {
+    const auto le24s = [](std::uint32_t v) { return le32s(v).substr(0, 3); };
+    const std::string chunk = "VP8X" + le32s(10) + le32s(0) + le24s(w - 1) + le24s(h - 1);
+    return "RIFF" + le32s(std::uint32_t(4 + chunk.size())) + "WEBP" + chunk;
+}
+
+std::string jpeg_claiming(unsigned w, unsigned h) {
+    std::string jpg = encode(cv::Mat(16, 16, CV_8UC3, cv::Scalar(128, 128, 128)), ".jpg");
+    const auto sof = jpg.find("\xFF\xC0");
+    REQUIRE(sof != std::string::npos);
+    jpg.replace(sof + 5, 4, be16s(h) + be16s(w));
+    return jpg;
+}
+
+// Decodes `bytes` in a child and returns "<error line>" (or "decoded WxH"), and
+// checks that the child's peak memory grew by less than `max_growth_mib`.
+std::string decode_in_child(const std::string& bytes, const std::string& name, long max_growth_mib = 32) {
+    const test::ChildOutcome r = test::run_in_child([&] {
+        try {
+            const LoadedImage img = decode_image(bytes, name);
+            return "decoded " + std::to_string(img.bgr.cols) + "x" + std::to_string(img.bgr.rows);
+        } catch (const LimitError& e) {
+            return std::string("LimitError: ") + e.what();
+        } catch (const Error& e) {
+            return std::string("Error: ") + e.what();
+        }
+    });
+    MESSAGE(name, ": peak RSS grew by ", r.peak_rss_growth_kib, " KiB: ", r.text);
+    CHECK(r.peak_rss_growth_kib < max_growth_mib * 1024);
+    return r.text;
+}
+
+}  // namespace
+
+TEST_CASE("a JPEG header claiming 60000x60000 is refused before decoding, even at 1/8") {
+    const std::string jpg = jpeg_claiming(60000, 60000);
+    CHECK(decode_in_child(jpg, "huge.jpg") ==
+          "LimitError: huge.jpg: image is 60000x60000 (3600 MP), over the 60 MP limit");
+}
+
+TEST_CASE("a PNG header claiming 60000x60000, and a real PNG bomb, are refused before decoding") {
+    CHECK(decode_in_child(test::png_claiming_size(60000, 60000), "huge.png") ==
+          "LimitError: huge.png: image is 60000x60000 (3600 MP), over the 60 MP limit");
+    const std::string bomb = test::png_bomb(30000, 30000);
+    CHECK(bomb.size() < (1u << 20));  // under a megabyte on disk, 900 MP decoded
+    CHECK(decode_in_child(bomb, "bomb.png") ==
+          "LimitError: bomb.png: image is 30000x30000 (900 MP), over the 60 MP limit");
+}
+
+TEST_CASE("TIFF sizes are read from the first IFD: both byte orders and BigTIFF") {
+    for (const bool little : {true, false})
+        for (const bool big : {false, true}) {
+            CAPTURE(little);
+            CAPTURE(big);
+            // Within the limit: decodes (the header parser agrees with libtiff).
+            if (!big) CHECK(decode_in_child(tiff_claiming(8, 8, little), "ok.tif") == "decoded 8x8");
+            CHECK(decode_in_child(tiff_claiming(60000, 60000, little, big), "huge.tif") ==
+                  "LimitError: huge.tif: image is 60000x60000 (3600 MP), over the 60 MP limit");
+            // Under OpenCV's own 1 GP guard, over ours: refused all the same.
+            CHECK(decode_in_child(tiff_claiming(30000, 30000, little, big), "big.tif") ==
+                  "LimitError: big.tif: image is 30000x30000 (900 MP), over the 60 MP limit");
+        }
+    // BigTIFF's 64-bit sizes: 2^32 x 2^32 must not wrap to a small product.
+    CHECK(decode_in_child(tiff_claiming(1ull << 32, 1ull << 32, true, true), "wrap.tif") ==
+          "LimitError: wrap.tif: image is 4294967295x4294967295 (18446744065120 MP), over the 60 MP limit");
+    CHECK(decode_in_child(tiff_claiming(60000, 60000, true).substr(0, 20), "cut.tif") ==
+          "Error: cut.tif: truncated TIFF");
+}
+
+TEST_CASE("WebP, BMP and PNM headers with absurd sizes are refused before decoding") {
+    CHECK(decode_in_child(webp_vp8x_claiming(60000, 60000), "huge.webp") ==
+          "LimitError: huge.webp: image is 60000x60000 (3600 MP), over the 60 MP limit");
+    CHECK(decode_in_child(bmp_claiming(30000, -30000), "huge.bmp") ==
+          "LimitError: huge.bmp: image is 30000x30000 (900 MP), over the 60 MP limit");
+    CHECK(decode_in_child(bmp_claiming(4, 4) , "ok.bmp") == "decoded 4x4");
+    CHECK(decode_in_child("P5\n# a comment\n30000 30000\n255\n" + std::string(64, '\0'), "huge.pgm") ==
+          "LimitError: huge.pgm: image is 30000x30000 (900 MP), over the 60 MP limit");
+    CHECK(decode_in_child("P6 2 2 255\n" + std::string(12, '\x40'), "ok.ppm") == "decoded 2x2");
+}
+
+TEST_CASE("formats OpenCV knows but facepipe cannot size-check never reach the decoder") {
+    // A Sun raster claiming 30000x30000 (OpenCV would allocate it), a PAM, a PFM.
+    const std::string sun = be32s(0x59a66a95) + be32s(30000) + be32s(30000) + be32s(24) + be32s(64) + be32s(1) +
+                            be32s(0) + be32s(0) + std::string(64, '\0');
+    CHECK(decode_in_child(sun, "x.ras") == "Error: x.ras: not a recognised image format");
+    CHECK(decode_in_child("P7\nWIDTH 30000\nHEIGHT 30000\nDEPTH 3\nMAXVAL 255\nTUPLTYPE RGB\nENDHDR\n", "x.pam") ==
+          "Error: x.pam: not a recognised image format");
+    CHECK(decode_in_child("PF\n30000 30000\n-1.0\n", "x.pfm") == "Error: x.pfm: not a recognised image format");
 }

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <random>
 
+#include <zlib.h>
+
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -149,6 +151,32 @@ std::string with_exif_orientation(std::string jpeg, int orientation) {
 std::string png_claiming_size(std::uint32_t width, std::uint32_t height) {
     const std::string ihdr = be32(width) + be32(height) + std::string("\x08\x02\0\0\0", 5);  // 8-bit RGB
     return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", "") +
+           png_chunk("IEND", "");
+}
+
+std::string png_bomb(std::uint32_t width, std::uint32_t height) {
+    const std::string ihdr = be32(width) + be32(height) + std::string("\x01\x00\0\0\0", 5);  // 1-bit grey
+    const std::string row(1 + (width + 7) / 8, '\0');  // filter "none", then the bits
+    z_stream z{};
+    REQUIRE(deflateInit(&z, Z_BEST_SPEED) == Z_OK);
+    std::string idat;
+    unsigned char out[1 << 16];
+    const auto pump = [&](int flush) {
+        do {
+            z.next_out = out;
+            z.avail_out = sizeof out;
+            REQUIRE(deflate(&z, flush) != Z_STREAM_ERROR);
+            idat.append(reinterpret_cast<char*>(out), sizeof out - z.avail_out);
+        } while (z.avail_out == 0);
+    };
+    for (std::uint32_t y = 0; y < height; ++y) {
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(row.data()));
+        z.avail_in = static_cast<uInt>(row.size());
+        pump(Z_NO_FLUSH);
+    }
+    pump(Z_FINISH);
+    deflateEnd(&z);
+    return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
            png_chunk("IEND", "");
 }
 

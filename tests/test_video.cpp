@@ -9,6 +9,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "error.h"
+#include "resources.h"
 #include "testutil.h"
 #include "video.h"
 
@@ -150,4 +151,49 @@ TEST_CASE("video: a recording appears only when finished") {
     }
     CHECK_FALSE(fs::exists(abandoned));
     CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator{}) == 1);
+}
+
+namespace {
+
+// A y4m file whose header claims w x h greyscale frames: the header alone, or
+// with one whole frame of zeros (a sparse file: no disk used, but FFmpeg reads
+// a real frame of that size from it).
+fs::path y4m_claiming(const fs::path& dir, int w, int h, bool with_frame) {
+    const fs::path p = dir / ("claims-" + std::to_string(w) + "x" + std::to_string(h) + ".y4m");
+    const std::string head = "YUV4MPEG2 W" + std::to_string(w) + " H" + std::to_string(h) + " F25:1 Ip A1:1 Cmono\nFRAME\n";
+    std::ofstream(p, std::ios::binary) << head;
+    if (with_frame) fs::resize_file(p, head.size() + std::uint64_t(w) * h);
+    return p;
+}
+
+// Opens `path` and takes one frame, in a child; "<what() of the refusal>" or
+// "read a WxH frame", and the child's peak memory growth.
+test::ChildOutcome open_in_child(const fs::path& path) {
+    return test::run_in_child([&] {
+        VideoSource src(SourceSpec::from_video(path.string()), CaptureOptions{true});
+        Frame f;
+        if (!src.next(f)) return "no frame: " + src.error();
+        return "read a " + std::to_string(f.bgr.cols) + "x" + std::to_string(f.bgr.rows) + " frame";
+    });
+}
+
+}  // namespace
+
+TEST_CASE("video: frames over the pixel limit are refused from the reported size, before any is read") {
+    test::TempDir dir;
+    // 8000x8000 = 64 MP with a real frame: decoding it would take ~500 MB.
+    const fs::path big = y4m_claiming(dir.path(), 8000, 8000, true);
+    test::ChildOutcome r = open_in_child(big);
+    MESSAGE("8000x8000 y4m: peak RSS grew by ", r.peak_rss_growth_kib, " KiB: ", r.text);
+    CHECK(r.text == "threw: " + big.string() + ": frames are 8000x8000 (64 MP), over the 60 MP limit");
+    CHECK(r.peak_rss_growth_kib < 100 * 1024);
+    // A small file claiming 16000x16000.
+    const fs::path huge = y4m_claiming(dir.path(), 16000, 16000, false);
+    r = open_in_child(huge);
+    MESSAGE("16000x16000 y4m header: peak RSS grew by ", r.peak_rss_growth_kib, " KiB: ", r.text);
+    CHECK(r.text == "threw: " + huge.string() + ": frames are 16000x16000 (256 MP), over the 60 MP limit");
+    CHECK(r.peak_rss_growth_kib < 100 * 1024);
+    // Under the limit: read as usual.
+    const fs::path ok = y4m_claiming(dir.path(), 64, 48, true);
+    CHECK(open_in_child(ok).text == "read a 64x48 frame");
 }

@@ -92,4 +92,9 @@ std::string with_exif_orientation(std::string jpeg, int orientation);
 // holds no pixel data: tests size limits without allocating the image.
 std::string png_claiming_size(std::uint32_t width, std::uint32_t height);
 
+// A decompression bomb: a valid 1-bit greyscale PNG of width x height, all
+// black, its zlib stream holding every row (a few hundred KB for 30000x30000,
+// which would decode to 900 MP). Made streaming, without the rows in memory.
+std::string png_bomb(std::uint32_t width, std::uint32_t height);
+
 }  // namespace facepipe::test
