@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "commands.h"
+#include "hash.h"
+#include "landmark_cache.h"
 #include "model_import.h"
 #include "models.h"
 #include "recognizer.h"
@@ -21,6 +23,9 @@ ExitCode ModelsImportCommand::run(const Globals& g) const {
     const auto dir = output.empty() ? models_dir(g.models) : std::filesystem::path(output);
     const ImportResult r = import_face_api_model(source, dir, allow_unknown);
     std::cout << r.output.string() << "  sha256 " << r.output_sha256 << "\n";
+    const ModelFiles files = find_models(dir);
+    const LandmarkCacheReport c = write_landmark_cache(files.landmarks, files.landmark_cache);
+    std::cout << c.cache.string() << "  sha256 " << sha256_file(c.cache.string()) << "\n";
     return kOk;
 }
 
