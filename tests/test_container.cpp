@@ -58,7 +58,7 @@ TEST_CASE("container round-trips payload and version, mode 0600") {
     CHECK(read_back(p).payload.empty());
 }
 
-TEST_CASE("a mapped container gives the same payload and version; write_container takes a mode") {
+TEST_CASE("a mapped container gives the same payload and version, and write_container takes a mode") {
     test::TempDir dir;
     const auto p = (dir / "c.bin").string();
     std::string payload(100000, '\0');

@@ -138,10 +138,14 @@ TEST_CASE("landmark cache: dlib's landmarks, chips and descriptors on real faces
     CHECK(shapes >= 2 * 60);  // every photo has a face; the npm samples have many
     CHECK(differ == 0);       // exactly equal: the same float operations in the same order
     REQUIRE(ours.size() == theirs.size());
-    for (size_t i = 0; i < ours.size(); ++i) CHECK(ours[i] == theirs[i]);
+    int chips_differ = 0, descriptors_differ = 0;
+    for (size_t i = 0; i < ours.size(); ++i) chips_differ += !(ours[i] == theirs[i]);
+    CHECK(chips_differ == 0);
     Embedder embedder(files.recognition);
     const auto a = embedder.compute(ours), b = embedder.compute(theirs);
-    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+    REQUIRE(a.size() == ours.size());
+    for (size_t i = 0; i < a.size(); ++i) descriptors_differ += !(a[i] == b[i]);
+    CHECK(descriptors_differ == 0);
 }
 
 TEST_CASE("landmark cache: its header and mode") {
@@ -175,12 +179,14 @@ TEST_CASE("landmark cache: a damaged, foreign or stale cache is refused, and the
         {"another kind of file", [](std::string& b) { b.replace(0, 8, "FPMODEL"); b[7] = 0; }, "not a facepipe landmark cache file (bad magic)"},
         {"empty", [](std::string& b) { b.clear(); }, "empty file"},
     };
-    for (const auto& c : cases) {
-        CAPTURE(c.what);
-        edited_copy(bad, c.edit);
-        CHECK_MESSAGE(open_error(bad, source).find(bad.string() + ": " + c.cause) == 0, open_error(bad, source));
-        const Aligner a(source, bad);
-        CHECK_FALSE(a.cached());
+    SUBCASE("damaged files") {
+        for (const auto& c : cases) {
+            CAPTURE(c.what);
+            edited_copy(bad, c.edit);
+            CHECK_MESSAGE(open_error(bad, source).find(bad.string() + ": " + c.cause) == 0, open_error(bad, source));
+        }
+        // The Aligner turns any of these errors into dlib's deserialisation (one is enough: each costs a second).
+        CHECK_FALSE(Aligner(source, bad).cached());
     }
 
     SUBCASE("hostile payloads with a valid checksum") {
@@ -236,7 +242,7 @@ TEST_CASE("landmark cache: write_landmark_cache refuses a file that is not a sha
     CHECK_FALSE(fs::exists(dir / "x.fpcache"));
 }
 
-TEST_CASE("slow e2e: models import writes the landmark cache; the models load from it, and without it when it is corrupt") {
+TEST_CASE("slow e2e: models import writes the landmark cache, the models load from it, and without it when it is corrupt") {
     const fs::path model_src = fs::path(FACEPIPE_SOURCE_DIR) / ".cache/npm/face-api/package/model";
     SKIP_IF(fs::exists(model_src) ? "" : "npm face-api missing: run scripts/setup.sh");
     test::TempDir dir;
