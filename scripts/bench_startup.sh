@@ -16,7 +16,8 @@
 # Usage: scripts/bench_startup.sh   Environment: FACEPIPE_BIN (binary), RUNS (9),
 #        FACEPIPE_MODELS (default: the build's models), FACEPIPE_SHARED_DATA;
 #        FACEPIPE_BASELINE_BIN  another build (e.g. of an older commit) measured
-#        alongside on the same commands, as a further baseline.
+#        alongside on the same commands, as a further baseline; FACEPIPE_BASELINE_NAME
+#        names it in the report (default: its path).
 # scripts/bench.sh runs it for the report's start-up section (`--only startup`
 # re-measures that section alone).
 set -euo pipefail
@@ -109,7 +110,7 @@ echo "| --help | $(m help) ($(cpu help)) | - | - | < 50 ms |"
 echo "| /bin/true (starting a process here) | $(m true) ($(cpu true)) | - | - | - |"
 if [ -n "$B" ]; then
   echo
-  echo "The baseline build \`$B\` ($("$B" --version | head -1)) on the same commands, in the same run:"
+  echo "The baseline build ${FACEPIPE_BASELINE_NAME:-\`$B\`} on the same commands, in the same run:"
   echo
   echo "| command | baseline: wall ms (CPU ms) | this build, with cache | baseline / this, wall (CPU) |"
   echo "| --- | ---: | ---: | ---: |"

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "faces.h"
 #include "fsutil.h"
+#include "hash.h"
 #include "hog_detector.h"
 #include "image.h"
 #include "landmark_cache.h"
@@ -242,7 +243,7 @@ TEST_CASE("landmark cache: write_landmark_cache refuses a file that is not a sha
     CHECK_FALSE(fs::exists(dir / "x.fpcache"));
 }
 
-TEST_CASE("slow e2e: models import writes the landmark cache, the models load from it, and without it when it is corrupt") {
+TEST_CASE("slow e2e: models import and models cache write the landmark cache, the models load from it, and without it when it is corrupt") {
     const fs::path model_src = fs::path(FACEPIPE_SOURCE_DIR) / ".cache/npm/face-api/package/model";
     SKIP_IF(fs::exists(model_src) ? "" : "npm face-api missing: run scripts/setup.sh");
     test::TempDir dir;
@@ -258,6 +259,11 @@ TEST_CASE("slow e2e: models import writes the landmark cache, the models load fr
     const auto with = test::run_facepipe({"--models", models.string(), "models", "show", "--load", "-v"}, dir.path());
     CHECK(with.exit_code == 0);
     CHECK(with.err.find("landmark model loaded from its cache") != std::string::npos);
+
+    // models cache writes only the cache, here into another folder.
+    const auto only = test::run_facepipe({"--models", models.string(), "models", "cache", "-o", dir.path().string()}, dir.path());
+    CHECK(only.exit_code == 0);
+    CHECK(only.out == (dir / kLandmarkCacheFile).string() + "  sha256 " + sha256_file(cache.string()) + "\n");
 
     edited_copy(cache, [](std::string& b) { b[b.size() / 2] ^= 0x40; });
     const auto without = test::run_facepipe({"--models", models.string(), "models", "show", "--load"}, dir.path());
