@@ -110,7 +110,7 @@ echo "| --help | $(m help) ($(cpu help)) | - | - | < 50 ms |"
 echo "| /bin/true (starting a process here) | $(m true) ($(cpu true)) | - | - | - |"
 if [ -n "$B" ]; then
   echo
-  echo "The baseline build ${FACEPIPE_BASELINE_NAME:-\`$B\`} on the same commands, in the same run:"
+  echo "Against a baseline, ${FACEPIPE_BASELINE_NAME:-the build \`$B\`}, on the same commands in the same run:"
   echo
   echo "| command | baseline: wall ms (CPU ms) | this build, with cache | baseline / this, wall (CPU) |"
   echo "| --- | ---: | ---: | ---: |"
