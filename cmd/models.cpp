@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "commands.h"
+#include "hash.h"
+#include "landmark_cache.h"
 #include "model_import.h"
 #include "models.h"
 #include "recognizer.h"
@@ -21,6 +23,23 @@ ExitCode ModelsImportCommand::run(const Globals& g) const {
     const auto dir = output.empty() ? models_dir(g.models) : std::filesystem::path(output);
     const ImportResult r = import_face_api_model(source, dir, allow_unknown);
     std::cout << r.output.string() << "  sha256 " << r.output_sha256 << "\n";
+    const ModelFiles files = find_models(dir);
+    const LandmarkCacheReport c = write_landmark_cache(files.landmarks, files.landmark_cache);
+    std::cout << c.cache.string() << "  sha256 " << sha256_file(c.cache.string()) << "\n";
+    return kOk;
+}
+
+struct ModelsCacheCommand {
+    std::string output;
+    ExitCode run(const Globals& g) const;
+};
+
+ExitCode ModelsCacheCommand::run(const Globals& g) const {
+    const auto dir = models_dir(g.models);
+    const ModelFiles files = find_models(dir);
+    const auto cache = output.empty() ? files.landmark_cache : std::filesystem::path(output) / kLandmarkCacheFile;
+    const LandmarkCacheReport c = write_landmark_cache(files.landmarks, cache);
+    std::cout << c.cache.string() << "  sha256 " << sha256_file(c.cache.string()) << "\n";
     return kOk;
 }
 
@@ -57,6 +76,14 @@ void add_models(CLI::App& app, Globals& g) {
     import->add_flag("--allow-unknown", imp->allow_unknown,
                      "convert input files whose checksums are not the tested face-api 1.7.15 ones");
     run_on_callback(import, g, imp);
+
+    auto* cache = models->add_subcommand(
+        "cache",
+        "write the landmark cache (fast start) for the landmark model found, checked against it\n"
+        "  example: facepipe models cache");
+    auto ca = std::make_shared<ModelsCacheCommand>();
+    cache->add_option("-o,--output", ca->output, "folder to write it to (default: the models folder, see --models)");
+    run_on_callback(cache, g, ca);
 
     auto* show = models->add_subcommand("show", "list the model files found and verify their checksums");
     auto sh = std::make_shared<ModelsShowCommand>();

@@ -1,8 +1,13 @@
 #include "container.h"
 
 #include <cereal/archives/portable_binary.hpp>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -19,7 +24,7 @@ void put_le(std::string& out, std::uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-std::uint64_t get_le(const std::string& in, std::size_t at, int bytes) {
+std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) {
     std::uint64_t v = 0;
     for (int i = 0; i < bytes; ++i)
         v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
@@ -30,29 +35,10 @@ void require_magic8(std::string_view magic8) {
     if (magic8.size() != 8) throw std::invalid_argument("container magic must be 8 bytes");
 }
 
-}  // namespace
-
-void write_container(const std::string& path, std::string_view magic8, std::uint32_t version,
-                     const std::string& payload) {
-    write_file_atomic(path, container_bytes(magic8, version, payload), 0600);
-}
-
-std::string container_bytes(std::string_view magic8, std::uint32_t version, const std::string& payload) {
-    require_magic8(magic8);
-    std::string file;
-    file.reserve(kContainerHeaderBytes + payload.size());
-    file.append(magic8);
-    put_le(file, version, 4);
-    put_le(file, payload.size(), 8);
-    file += sha256_raw(payload);
-    file += payload;
-    return file;
-}
-
-Container read_container(const std::string& path, std::string_view magic8, const std::string& kind,
-                         std::uint32_t max_version) {
-    require_magic8(magic8);
-    const std::string file = read_file(path);
+// Every check of read_container's contract but "cannot open", in its order;
+// returns the format version.
+std::uint32_t check_container(const std::string& path, std::string_view file, std::string_view magic8,
+                              const std::string& kind, std::uint32_t max_version) {
     if (file.empty()) throw Error(path, "empty file");
     // A file shorter than the magic that agrees with it so far was cut short;
     // anything else that disagrees is some other kind of file.
@@ -78,13 +64,82 @@ Container read_container(const std::string& path, std::string_view magic8, const
     if (actual > declared)
         throw Error(path, "unexpected trailing bytes (" + std::to_string(actual - declared) +
                               " after the payload)");
-
-    Container c;
-    c.version = version;
-    c.payload = file.substr(kContainerHeaderBytes);
-    if (sha256_raw(c.payload) != file.substr(20, kSha256Bytes))
+    if (sha256_raw(file.substr(kContainerHeaderBytes)) != file.substr(20, kSha256Bytes))
         throw Error(path, "corrupted: checksum mismatch");
+    return version;
+}
+
+}  // namespace
+
+void write_container(const std::string& path, std::string_view magic8, std::uint32_t version,
+                     const std::string& payload, unsigned mode) {
+    write_file_atomic(path, container_bytes(magic8, version, payload), mode);
+}
+
+std::string container_bytes(std::string_view magic8, std::uint32_t version, const std::string& payload) {
+    require_magic8(magic8);
+    std::string file;
+    file.reserve(kContainerHeaderBytes + payload.size());
+    file.append(magic8);
+    put_le(file, version, 4);
+    put_le(file, payload.size(), 8);
+    file += sha256_raw(payload);
+    file += payload;
+    return file;
+}
+
+Container read_container(const std::string& path, std::string_view magic8, const std::string& kind,
+                         std::uint32_t max_version) {
+    require_magic8(magic8);
+    const std::string file = read_file(path);
+    Container c;
+    c.version = check_container(path, file, magic8, kind, max_version);
+    c.payload = file.substr(kContainerHeaderBytes);
     return c;
+}
+
+MappedContainer::MappedContainer(const std::string& path, std::string_view magic8, const std::string& kind,
+                                 std::uint32_t max_version) {
+    require_magic8(magic8);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        throw Error(path, std::string("cannot open: ") + std::strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw Error(path, "cannot open: not a regular file");
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+        map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        const int err = errno;
+        ::close(fd);
+        if (map_ == MAP_FAILED) {
+            map_ = nullptr;
+            throw Error(path, std::string("cannot map: ") + std::strerror(err));
+        }
+    } else {
+        ::close(fd);
+    }
+    try {
+        version_ = check_container(path, std::string_view(static_cast<const char*>(map_), size_), magic8, kind,
+                                   max_version);
+    } catch (...) {
+        if (map_) ::munmap(map_, size_);
+        throw;
+    }
+}
+
+MappedContainer::~MappedContainer() {
+    if (map_) ::munmap(map_, size_);
+}
+
+std::string_view MappedContainer::payload() const {
+    return std::string_view(static_cast<const char*>(map_) + kContainerHeaderBytes, size_ - kContainerHeaderBytes);
 }
 
 // ---- PayloadWriter ----------------------------------------------------------

@@ -35,10 +35,11 @@ constexpr std::size_t kContainerHeaderBytes = 8 + 4 + 8 + 32;
 constexpr std::size_t kMaxPayloadString = 4096;
 
 // requires: magic8.size() == 8 (else std::invalid_argument: a programming error).
-// ensures:  `path` holds header + payload, written with write_file_atomic, mode 0600.
+// ensures:  `path` holds header + payload, written with write_file_atomic, mode
+//           `mode` (0600: biometric data, the default; 0644 for derived public data).
 //           Throws Error(path, ...) when the file cannot be written.
 void write_container(const std::string& path, std::string_view magic8, std::uint32_t version,
-                     const std::string& payload);
+                     const std::string& payload, unsigned mode = 0600);
 
 // The bytes write_container writes (header + payload), for writing several
 // files together (fsutil.h write_files_atomic).
@@ -64,6 +65,30 @@ struct Container {
 //           checked in that order.
 Container read_container(const std::string& path, std::string_view magic8, const std::string& kind,
                          std::uint32_t max_version);
+
+// The same file, checked in the same way and order as read_container, but read
+// in place through a read-only memory map instead of copied: for large payloads
+// that are used where they lie (lib/landmark_cache.h). The payload starts at file
+// offset kContainerHeaderBytes of a page-aligned mapping, so an array at file
+// offset k*A (A <= the page size) is A-aligned in memory.
+class MappedContainer {
+public:
+    // Same contract and messages as read_container (plus "cannot map: ...").
+    MappedContainer(const std::string& path, std::string_view magic8, const std::string& kind,
+                    std::uint32_t max_version);
+    ~MappedContainer();
+    MappedContainer(const MappedContainer&) = delete;
+    MappedContainer& operator=(const MappedContainer&) = delete;
+
+    std::uint32_t version() const { return version_; }
+    // The checksum-verified payload, valid while this object lives.
+    std::string_view payload() const;
+
+private:
+    void* map_ = nullptr;
+    std::size_t size_ = 0;
+    std::uint32_t version_ = 0;
+};
 
 // Builds a payload with cereal's portable binary archive (little-endian on any
 // host). Every variable-length item is a u64 length/count followed by its data;

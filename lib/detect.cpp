@@ -6,11 +6,28 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "hog_detector.h"
 
 namespace facepipe {
 
+// dlib's frontal face detector, serialised at build time (cmake/make_hog_detector.cpp).
+extern const unsigned char kHogDetector[];
+extern const std::size_t kHogDetectorSize;
+
+const dlib::frontal_face_detector& frontal_face_detector() {
+    static const dlib::frontal_face_detector d = [] {
+        std::istringstream in(std::string(reinterpret_cast<const char*>(kHogDetector), kHogDetectorSize), std::ios::binary);
+        dlib::frontal_face_detector det;
+        dlib::deserialize(det, in);
+        return det;
+    }();
+    return d;
+}
+
 struct FaceDetector::Impl {
-    dlib::frontal_face_detector hog = dlib::get_frontal_face_detector();
+    dlib::frontal_face_detector hog = frontal_face_detector();
 };
 
 FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "landmark_cache.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -65,13 +66,14 @@ ModelFiles find_models(const fs::path& dir) {
     if (!fs::is_regular_file(m.landmarks, ec)) m.landmarks = kSystemLandmarkPath;
     if (!fs::is_regular_file(m.landmarks, ec))
         throw ModelError(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
+    m.landmark_cache = dir / kLandmarkCacheFile;
     return m;
 }
 
 void verify_models(ModelFiles& m) {
     try {
         m.recognition_sha256 = sha256_file(m.recognition.string());
-        m.landmarks_sha256 = sha256_file(m.landmarks.string());
+        if (m.landmarks_sha256.empty()) m.landmarks_sha256 = sha256_file(m.landmarks.string());
     } catch (const Error& e) {
         throw ModelError(e.subject(), e.cause());  // a model that cannot be read: nothing can be computed
     }

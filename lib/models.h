@@ -31,6 +31,7 @@ std::filesystem::path models_dir(const std::string& flag_value = "");
 struct ModelFiles {
     std::filesystem::path recognition;   // the ResNet .dat
     std::filesystem::path landmarks;     // the 68-point shape predictor .dat
+    std::filesystem::path landmark_cache;  // its cache in the models folder (landmark_cache.h); may not exist
     std::string recognition_sha256;
     std::string landmarks_sha256;
     std::string origin;                  // "converted from npm @vladmandic/face-api@1.7.15" or "unrecorded (e.g. the official dlib file)"
@@ -39,12 +40,14 @@ struct ModelFiles {
     std::string model_id() const;
 };
 
-// Finds both model files for `dir` (landmarks: dir first, then /usr/share/dlib);
+// Finds both model files for `dir` (landmarks: dir first, then /usr/share/dlib),
+// and names the landmark cache's place (dir/kLandmarkCacheFile, present or not);
 // cheap, no checksums yet. Throws ModelError naming a missing file and what to
 // run to fix it (`facepipe models import`).
 ModelFiles find_models(const std::filesystem::path& dir);
 
-// Fills in the checksums (reading both files in full) and, when a provenance file
+// Fills in the checksums (reading the files in full; a landmarks_sha256 already
+// set, e.g. by the landmark cache's check, is kept) and, when a provenance file
 // sits beside the recognition model, checks the recorded output checksum.
 // Throws ModelError naming the unreadable or mismatching file.
 void verify_models(ModelFiles& files);

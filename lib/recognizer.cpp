@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 
 #include "error.h"
+#include "landmark_cache.h"
 
 namespace facepipe {
 namespace {
@@ -47,15 +48,23 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
 std::shared_ptr<const LoadedModels> LoadedModels::load(const ModelFiles& files) {
     auto m = std::shared_ptr<LoadedModels>(new LoadedModels());
     const auto t0 = Clock::now();
-    m->files_ = std::async(std::launch::async, [files = ModelFiles(files), t0]() mutable {
-        if (files.recognition_sha256.empty()) verify_models(files);
+    m->aligner_ = std::async(std::launch::async, [files, t0] {
+        auto a = std::make_shared<const Aligner>(files.landmarks, files.landmark_cache, files.landmarks_sha256);
+        spdlog::debug("landmark model loaded{} after {:.0f} ms", a->cached() ? " from its cache" : "", ms_since(t0));
+        return a;
+    });
+    // With a landmark cache, the landmark model's checksum is the one the cache
+    // recorded and the Aligner checked (landmark_cache.h): 95 MB less to read.
+    std::error_code ec;
+    const bool cache = landmark_cache_enabled() && !files.landmark_cache.empty() &&
+                       std::filesystem::exists(files.landmark_cache, ec);
+    m->files_ = std::async(std::launch::async, [files = ModelFiles(files), t0, cache, aligner = m->aligner_]() mutable {
+        if (files.recognition_sha256.empty()) {
+            if (cache && files.landmarks_sha256.empty()) files.landmarks_sha256 = aligner.get()->source_sha256();
+            verify_models(files);
+        }
         spdlog::debug("model checksums verified after {:.0f} ms", ms_since(t0));
         return files;
-    });
-    m->aligner_ = std::async(std::launch::async, [path = files.landmarks, t0] {
-        auto a = std::make_shared<const Aligner>(path);
-        spdlog::debug("landmark model loaded after {:.0f} ms", ms_since(t0));
-        return a;
     });
     m->embedder_ = std::async(std::launch::async, [path = files.recognition, t0] {
         auto e = std::make_shared<const Embedder>(path);

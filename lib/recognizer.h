@@ -55,8 +55,9 @@ struct StageTimes {
 // The loaded, read-only models, shared by every thread's analyzer.
 // load() returns at once and reads (and, if not done yet, checksums) the files
 // on background threads, so that decoding and face detection overlap with it
-// (deserializing the landmark model dominates a one-photo predict: see
-// docs/benchmarks.md); the accessors wait, and rethrow a ModelError.
+// (loading is a large share of a one-photo predict: see docs/benchmarks.md;
+// the landmark model comes from its cache when there is a valid one,
+// landmark_cache.h); the accessors wait, and rethrow a ModelError.
 class LoadedModels {
 public:
     static std::shared_ptr<const LoadedModels> load(const ModelFiles& files);

@@ -4,8 +4,10 @@
 # Every figure comes with the baseline it is compared against, measured in the
 # same run (these machines are noisy: compare ratios, not seconds, across runs).
 #
-# Usage: scripts/bench.sh [--output FILE] [RUNS]
+# Usage: scripts/bench.sh [--output FILE] [--only startup] [RUNS]
 #   --output FILE  the report to write (default: docs/benchmarks.md; - = stdout)
+#   --only startup re-measure only the start-up section (scripts/bench_startup.sh)
+#                  and replace it in FILE, leaving the other sections as they were
 #   RUNS           runs per latency figure (default 5)
 # The report is written to a temporary file beside FILE and renamed over it when
 # the run completes, so a failed or interrupted run leaves the previous report.
@@ -14,8 +16,8 @@
 # The report's header says when, where and on which commit it was made, and how
 # long the run took (most of it: the gallery index at 1M rows).
 # Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
-# Sections: encode, train, predict, eval, exact search against gallery size,
-#   gallery index, train at scale, live, serve, peak memory.
+# Sections: encode, train, predict, start-up, eval, exact search against gallery
+#   size, gallery index, train at scale, live, serve, peak memory.
 # Environment: FACEPIPE_BIN (default build/facepipe), FACEPIPE_SHARED_DATA, FACEPIPE_MODELS;
 #   BENCH_INDEX_ROWS  gallery sizes of the index section (default 10000 100000 1000000)
 #   QUERIES, EF_SEARCH  the index section's queries and efSearch values (default 1000
@@ -29,10 +31,13 @@ F="${FACEPIPE_BIN:-$REPO/build/facepipe}"
 DATA="${FACEPIPE_SHARED_DATA:-$REPO/../shared/data}"
 OUT="$REPO/docs/benchmarks.md"
 RUNS=5
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) [ $# -ge 2 ] || { echo "bench: --output needs a file" >&2; exit 2; }; OUT="$2"; shift ;;
     --output=*) OUT="${1#--output=}" ;;
+    --only) [ $# -ge 2 ] || { echo "bench: --only needs a section" >&2; exit 2; }; ONLY="$2"; shift ;;
+    --only=*) ONLY="${1#--only=}" ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     [0-9]*) RUNS="$1" ;;
     *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -40,6 +45,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RUNS must be a positive number, not '$RUNS'" >&2; exit 2; }
+case "$ONLY" in ""|startup) ;; *) echo "bench: --only takes startup, not '$ONLY'" >&2; exit 2 ;; esac
 [ -x "$F" ] || { echo "bench: $F missing; run scripts/setup.sh" >&2; exit 2; }
 [ -d "$DATA/faces" ] || { echo "bench: $DATA/faces missing" >&2; exit 2; }
 [ "$OUT" = - ] || [ -d "$(dirname "$OUT")" ] || { echo "bench: no folder for $OUT" >&2; exit 2; }
@@ -66,6 +72,50 @@ MACHINE="$(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpui
 COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "$COMMIT" != unknown ] && [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   COMMIT="$COMMIT with uncommitted changes"
+fi
+
+# Writes $WORK/report.md to the report (- = stdout), atomically.
+publish() {
+  if [ "$OUT" = - ]; then
+    cat "$WORK/report.md"
+  else
+    OUT_TMP="$(mktemp "$(dirname "$OUT")/.$(basename "$OUT").XXXXXX")"
+    cat "$WORK/report.md" > "$OUT_TMP"
+    chmod 644 "$OUT_TMP"
+    mv -f "$OUT_TMP" "$OUT"
+    OUT_TMP=""
+    log "wrote $OUT"
+  fi
+}
+
+# ---- start-up: scripts/bench_startup.sh prints its own section ----
+startup_section() {
+log "start-up"
+if [ -x "$REPO/scripts/bench_startup.sh" ]; then
+  FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" RUNS=$((RUNS * 2 - 1)) "$REPO/scripts/bench_startup.sh" ||
+    { echo "## start-up"; echo; echo "scripts/bench_startup.sh failed (exit $?)"; }
+else
+  echo "## start-up"; echo; echo "not measured: scripts/bench_startup.sh not present"
+fi
+echo
+}
+
+# --only startup: that section alone, replacing the previous report's (or put before
+# its eval section); the rest of the report is left as it was.
+if [ "$ONLY" = startup ]; then
+  startup_section > "$WORK/section.md"
+  echo "(Re-measured alone by \`scripts/bench.sh --only startup\`, started $STARTED, commit $COMMIT; the other sections are from the run in the header.)" >> "$WORK/section.md"
+  echo >> "$WORK/section.md"
+  if [ "$OUT" = - ] || [ ! -f "$OUT" ]; then cp "$WORK/section.md" "$WORK/report.md"; publish; exit 0; fi
+  awk -v sec="$WORK/section.md" -v kept="$KEPT_MARKER" '
+    function emit() { if (!done) { while ((getline l < sec) > 0) print l; done = 1 } }
+    /^## / || index($0, kept) == 1 { skipping = 0 }
+    /^## start-up/ { emit(); skipping = 1; next }
+    /^## eval/ || index($0, kept) == 1 { emit() }
+    !skipping { print }
+    END { emit() }' "$OUT" > "$WORK/report.md"
+  publish
+  exit 0
 fi
 
 # The sections of the report, on stdout.
@@ -126,6 +176,8 @@ for _ in $(seq "$RUNS"); do (cd "$WORK" && measure "$F" models show --load) >> "
 echo "Model loading alone (\`facepipe models show --load\`: find, checksum and deserialize both models): $(awk '{print $1}' "$WORK/times" | median) s"
 PEAK+=("| models show --load | $(awk '{print $2}' "$WORK/times" | sort -n | tail -1) |")
 echo
+
+startup_section
 
 # ---- eval: LFW protocol on pairs made from the shared faces, and identification ----
 log "eval"
@@ -259,13 +311,4 @@ sections > "$WORK/sections.md"
   fi
 } > "$WORK/report.md"
 
-if [ "$OUT" = - ]; then
-  cat "$WORK/report.md"
-else
-  OUT_TMP="$(mktemp "$(dirname "$OUT")/.$(basename "$OUT").XXXXXX")"
-  cat "$WORK/report.md" > "$OUT_TMP"
-  chmod 644 "$OUT_TMP"
-  mv -f "$OUT_TMP" "$OUT"
-  OUT_TMP=""
-  log "wrote $OUT"
-fi
+publish

@@ -70,10 +70,12 @@ if [ "$SANITIZE" -eq 1 ]; then
   cmake --build "$REPO/build-asan" -j "$JOBS" "${TARGETS[@]}"
 fi
 
-# 4. Models: convert face-api's ResNet into dlib's format, once. `models show`
-# verifies the checksums recorded by the importer; re-import when they fail.
+# 4. Models: convert face-api's ResNet into dlib's format, once (with the landmark
+# cache beside it). `models show` verifies the checksums recorded by the importer;
+# re-import when they fail or the landmark cache is missing.
 for b in "$BUILD_DIR" $([ "$SANITIZE" -eq 1 ] && echo "$REPO/build-asan"); do
-  if ! "$b/facepipe" --models "$b/models" models show 2>/dev/null | grep -q "origin: converted"; then
+  if ! "$b/facepipe" --models "$b/models" models show 2>/dev/null | grep -q "origin: converted" ||
+     [ ! -f "$b/models/shape_predictor_68_face_landmarks.fpcache" ]; then
     log "converting the face recognition model into $b/models"
     "$b/facepipe" models import "$REPO/.cache/npm/face-api/package/model" --output "$b/models" >/dev/null
   fi

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 
@@ -31,9 +32,11 @@ std::string container_bytes(const std::string& payload, std::uint32_t version = 
 
 Container read_back(const std::string& path) { return read_container(path, kMagic, "test", 1); }
 
+// Both readers, the copying one and the mapping one, refuse it with this cause.
 void expect_error(const std::string& path, const std::string& cause) {
     CAPTURE(cause);
     CHECK_THROWS_WITH_AS(read_back(path), contains(path + ": " + cause), Error);
+    CHECK_THROWS_WITH_AS(MappedContainer(path, kMagic, "test", 1), contains(path + ": " + cause), Error);
 }
 
 }  // namespace
@@ -53,6 +56,22 @@ TEST_CASE("container round-trips payload and version, mode 0600") {
 
     write_container(p, kMagic, 1, "");  // an empty payload is legal
     CHECK(read_back(p).payload.empty());
+}
+
+TEST_CASE("a mapped container gives the same payload and version, and write_container takes a mode") {
+    test::TempDir dir;
+    const auto p = (dir / "c.bin").string();
+    std::string payload(100000, '\0');
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+    write_container(p, kMagic, 1, payload, 0644);
+    const MappedContainer m(p, kMagic, "test", 1);
+    CHECK(m.version() == 1);
+    CHECK(m.payload() == payload);
+    CHECK(reinterpret_cast<std::uintptr_t>(m.payload().data()) % 4096 == kContainerHeaderBytes);  // page-aligned map
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0644);
+    CHECK_THROWS_WITH_AS(MappedContainer(dir.path().string(), kMagic, "test", 1), contains("cannot open"), Error);
 }
 
 TEST_CASE("container header is little-endian with a raw SHA-256") {
