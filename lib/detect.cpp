@@ -27,8 +27,17 @@ using Dets = std::vector<std::pair<double, dlib::rectangle>>;
 // detect_from_fhog_pyramid for each weight vector), and the per-level results are
 // put back in level order before dlib's own sorts and non-max suppression, so
 // boxes, scores and their order are exactly the serial ones.
+// The parallel path's buffers, kept from one call to the next as dlib's scanner
+// keeps its pyramid: frames of one size then allocate (and page in) nothing.
+struct LevelBuffers {
+    dlib::array2d<unsigned char> image;      // pyr applied l times (unused at level 0)
+    dlib::array<dlib::array2d<float>> feats;  // the level's fhog planes
+    dlib::array2d<float> saliency;
+};
+
 std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const dlib::cv_image<unsigned char>& img,
-                                                         double adjust_threshold, int threads) {
+                                                         double adjust_threshold, int threads,
+                                                         std::vector<std::unique_ptr<LevelBuffers>>& buffers) {
     const Scanner& scanner = hog.get_scanner();
     const auto& fe = scanner.get_feature_extractor();
     const long win_w = static_cast<long>(scanner.get_fhog_window_width());
@@ -50,7 +59,7 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
     // Level l's image: the input for level 0, else pyr applied l times, made one
     // after the other (as in dlib) by the calling thread while the others start on
     // the levels already there.
-    std::vector<dlib::array2d<unsigned char>> images(levels);
+    while (buffers.size() < levels) buffers.push_back(std::make_unique<LevelBuffers>());
     std::vector<std::promise<void>> made(levels);
     std::vector<std::shared_future<void>> ready;
     for (auto& m : made) ready.push_back(m.get_future().share());
@@ -62,12 +71,12 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
     std::exception_ptr failure;
     auto scan_levels = [&] {
         try {
-            dlib::array<dlib::array2d<float>> feats;
-            dlib::array2d<float> saliency;
             for (unsigned long l; (l = next++) < levels;) {
                 ready[l].get();  // rethrows when making the image failed
+                auto& feats = buffers[l]->feats;
+                auto& saliency = buffers[l]->saliency;
                 if (l == 0) fe(img, feats, cell, win_h, win_w);
-                else fe(images[l], feats, cell, win_h, win_w);
+                else fe(buffers[l]->image, feats, cell, win_h, win_w);
                 for (unsigned long i = 0; i < weights; ++i) {
                     const auto& pw = hog.get_processed_w(i);
                     const double thresh = pw.w(scanner.get_num_dimensions()) + adjust_threshold;
@@ -94,8 +103,8 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
     unsigned long l = 1;
     try {
         for (; l < levels; ++l) {
-            if (l == 1) pyr(img, images[1]);
-            else pyr(images[l - 1], images[l]);
+            if (l == 1) pyr(img, buffers[1]->image);
+            else pyr(buffers[l - 1]->image, buffers[l]->image);
             made[l].set_value();
         }
     } catch (...) {
@@ -129,7 +138,10 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
 }  // namespace
 
 struct FaceDetector::Impl {
+    Impl() = default;
+    Impl(const Impl& o) : hog(o.hog) {}  // a copy shares no buffers
     Hog hog = dlib::get_frontal_face_detector();
+    std::vector<std::unique_ptr<LevelBuffers>> buffers;  // the parallel path's, per pyramid level
 };
 
 FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}
@@ -154,7 +166,7 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr) {
     std::vector<dlib::rect_detection> found;
     const dlib::cv_image<unsigned char> img(gray);
     if (const int threads = resolve_threads(options_.threads); threads > 1)
-        found = detect_levels_parallel(impl_->hog, img, options_.adjust_threshold, threads);
+        found = detect_levels_parallel(impl_->hog, img, options_.adjust_threshold, threads, impl_->buffers);
     else
         impl_->hog(img, found, options_.adjust_threshold);
 

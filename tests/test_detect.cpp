@@ -25,7 +25,7 @@ std::vector<fs::path> photos_under(const fs::path& dir) {
 }
 
 // Every photo of the shared faces (all 54 at upsample 0; every third at upsample 1,
-// the slow one) and npm's group photos.
+// the slower one) and npm's group photos. 2 threads on each, 3 on a third of them.
 std::vector<fs::path> test_photos(int upsample) {
     std::vector<fs::path> photos;
     const auto shared = photos_under(shared_data() / "faces");
@@ -67,10 +67,8 @@ TEST_CASE("detection on several threads finds exactly what one thread finds, on 
             const cv::Mat img = cv::imread(path.string());
             REQUIRE(!img.empty());
             const auto expected = serial.detect(img);
-            for (auto& p : parallel) {
-                CAPTURE(p.options().threads);
-                check_same(expected, p.detect(img));
-            }
+            check_same(expected, parallel[0].detect(img));
+            if (photos % 3 == 0) check_same(expected, parallel[1].detect(img));  // an uneven split, on a third of them
             faces += static_cast<int>(expected.size());
             ++photos;
         }
