@@ -50,7 +50,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
 // Refuses (throws ModelError) when the classifier was trained on descriptors
 // from other models than those loaded. Not thread-safe (it owns a
 // FaceAnalyzer): one Predictor per thread, sharing the models and classifier
-// (predict_files does that).
+// (BatchPredictor does that).
 class Predictor {
 public:
     Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
@@ -74,8 +74,9 @@ public:
 private:
     friend class BatchPredictor;
     struct Labelled;
-    // label_image's work without writing the annotated copy: its JPEG bytes
-    // come back instead (empty when there is none to write).
+    // label_image's (label_bytes') work without writing the annotated copy:
+    // its JPEG bytes come back instead, for BatchPredictor to name and write in
+    // input order.
     Labelled label_file(const std::string& path);
     Labelled label(const std::string& bytes, const std::string& name);
 
@@ -98,12 +99,14 @@ public:
     //            soon as it and every file before it are labelled; the results
     //            (and the annotated copies and their names) are those of one
     //            Predictor's label_image called on each file in turn, whatever
-    //            the thread count (with BLAS on one thread, below). min(threads, files) Predictors label at once,
+    //            the thread count. min(threads, files) Predictors label at once,
     //            at most 2 images each in flight (memory does not grow with the
     //            number of files); when there are fewer files than threads, each
-    //            image's detection gets the spare cores (DetectorOptions::threads).
+    //            image's detection gets the spare cores (DetectorOptions::threads;
+    //            options.analyzer.detector.threads is overridden).
     //            BLAS runs on one thread (set_blas_threads(1), as in encode and
-    //            serve), so that descriptors do not depend on the thread count.
+    //            serve): OpenBLAS's split changes a descriptor's last bits, so
+    //            with more BLAS threads the output would depend on the count.
     //            Throws what label_image throws (a ModelError of the models
     //            loading in the background) after emitting the results before it.
     void run(const std::vector<std::string>& files, const std::function<void(const ImageLabels&)>& emit);
