@@ -86,6 +86,10 @@ void add_live(CLI::App& app, Globals& g) {
     c->add_option("--reload-ms", cmd->reload_ms, "how often to check model.bin/labels.bin for a new model (0 = never)")
         ->capture_default_str()->check(CLI::Range(0, 3600000));
     add_analyzer_flags(c, o.analyzer);
+    o.analyzer.detector.threads = 0;
+    c->add_option("-j,--threads", o.analyzer.detector.threads,
+                  "threads each frame's face detection runs on (0 = all cores); the faces found do not depend on it")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
     run_on_callback(c, g, cmd);
 }
 

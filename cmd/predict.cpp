@@ -15,6 +15,7 @@ struct PredictCommand {
     std::vector<std::string> inputs;
     std::string model = "model.bin", labels = "labels.bin", format = "table", annotate;
     PredictOptions o;
+    int threads = 0;
     ExitCode run(const Globals& g);
 };
 
@@ -22,7 +23,7 @@ ExitCode PredictCommand::run(const Globals& g) {
     o.annotate_dir = annotate;
     // Nothing can be predicted without a (matching) model: both throw ModelError.
     auto classifier = std::make_shared<const Classifier>(Classifier::load(model, labels));
-    Predictor predictor(LoadedModels::load(find_models(models_dir(g.models))), classifier, o, model);
+    BatchPredictor predictor(LoadedModels::load(find_models(models_dir(g.models))), classifier, o, model, threads);
     std::vector<ImageLabels> missing;
     const auto files = expand_inputs(inputs, std::cin, &missing);
     ResultWriter out(std::cout, parse_output_format(format));
@@ -32,14 +33,13 @@ ExitCode PredictCommand::run(const Globals& g) {
         out.write(r);
         ++failed;
     }
-    for (const auto& f : files) {
-        const ImageLabels r = predictor.label_image(f);
+    predictor.run(files, [&](const ImageLabels& r) {
         if (!r.ok()) {
             spdlog::error("{}: {}", r.input, r.error);
             ++failed;
         }
         out.write(r);
-    }
+    });
     if (files.empty() && missing.empty()) spdlog::warn("no images found in the inputs");
     return failed > 0 ? kPartial : kOk;
 }
@@ -61,6 +61,8 @@ void add_predict(CLI::App& app, Globals& g) {
                   "distance above which a face is unknown (default: the threshold chosen by train)")
         ->check(CLI::Range(0.05, 1.5));
     c->add_option("--annotate", cmd->annotate, "write copies with boxes and names into this folder");
+    c->add_option("-j,--threads", cmd->threads, "images labelled at once (0 = all cores); results keep the input order")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
     add_analyzer_flags(c, cmd->o.analyzer);
     run_on_callback(c, g, cmd);
 }

@@ -17,6 +17,10 @@ struct DetectorOptions {
     int upsample = 1;          // times to double a small image before detecting (0-3)
     int max_side = 1280;       // cap on the detection image's long side, in pixels
     double adjust_threshold = 0.0;  // added to dlib's score threshold; > 0 = stricter
+    // Threads one detect() call shares the HOG pyramid's levels among (0 = all
+    // cores). The detections (boxes, scores, order) do not depend on it. Callers
+    // that already run one image per core keep 1.
+    int threads = 1;
 };
 
 struct Detection {
@@ -24,7 +28,9 @@ struct Detection {
     double score = 0; // HOG detection confidence (higher = surer)
 };
 
-// Not thread-safe: give each thread its own detector (copies are cheap).
+// Not thread-safe: give each thread its own detector (copies are cheap). With
+// options.threads > 1, detect() itself runs on that many threads (started per
+// call) and returns exactly what one thread finds.
 class FaceDetector {
 public:
     explicit FaceDetector(DetectorOptions options = {});

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "threads.h"
 #include "version.h"
 
 namespace facepipe {
@@ -178,7 +179,7 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     }
     EncodingsJournal journal(journal_file, model_id);
 
-    const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    const int threads = resolve_threads(o.threads);
     // One BLAS thread always: images are processed in parallel (nested BLAS threads
     // would only contend), and OpenBLAS splits work differently with more threads,
     // which changes a descriptor's last bits. With one, a descriptor does not depend

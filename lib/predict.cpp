@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
@@ -13,6 +14,8 @@
 #include "encodings.h"
 #include "error.h"
 #include "fsutil.h"
+#include "threads.h"
+#include "version.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -49,34 +52,89 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
     return out;
 }
 
+namespace {
+
+// Refuses a classifier trained on other models than those loaded: nothing can be labelled with it.
+void check_model(const LoadedModels& models, const Classifier& classifier, const std::string& model_path) {
+    try {
+        require_same_model(model_path, classifier.model_id(), models.files().model_id());
+    } catch (const Error& e) {
+        throw ModelError(e.subject(), e.cause());
+    }
+}
+
+// The annotated copy of an image: boxes and names drawn on it, as JPEG bytes.
+std::string render_annotated(const LoadedImage& img, const ImageLabels& labels) {
+    cv::Mat canvas = img.bgr.clone();
+    for (const auto& f : labels.faces) {
+        Box b = f.box;  // full-image coordinates; the canvas may be the reduced decode
+        b = Box{static_cast<int>(b.x / img.scale), static_cast<int>(b.y / img.scale),
+                static_cast<int>(b.width / img.scale), static_cast<int>(b.height / img.scale)};
+        draw_face(canvas, b, f.prediction.name, f.prediction.distance, f.prediction.label >= 0);
+    }
+    std::vector<unsigned char> bytes;
+    cv::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
+    return std::string(bytes.begin(), bytes.end());
+}
+
+// Writes an annotated copy into `dir` under the input's name as JPEG; a second
+// input of the same name (a/x.jpg, b/x.jpg, x.png) gets a numbered name rather
+// than overwriting the first. `taken`: the names written so far this run.
+void save_annotated(const fs::path& dir, std::set<std::string>& taken, const std::string& input,
+                    const std::string& jpeg) {
+    const std::string stem = fs::path(input).stem().string();
+    std::string name = stem + ".jpg";
+    for (int i = 1; !taken.insert(name).second; ++i) name = stem + "-" + std::to_string(i) + ".jpg";
+    try {
+        write_file_atomic((dir / name).string(), jpeg);
+    } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+    }
+}
+
+}  // namespace
+
+struct Predictor::Labelled {
+    ImageLabels labels;
+    std::optional<std::string> annotated;  // the annotated copy's JPEG bytes, when one is to be written
+};
+
 Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
                      PredictOptions options, const std::string& model_path)
     : classifier_(std::move(classifier)), options_(std::move(options)), analyzer_(models, options_.analyzer) {
-    const std::string loaded = models->files().model_id();
-    try {
-        require_same_model(model_path, classifier_->model_id(), loaded);
-    } catch (const Error& e) {
-        throw ModelError(e.subject(), e.cause());  // nothing can be labelled with this model
-    }
+    check_model(*models, *classifier_, model_path);
     if (!options_.annotate_dir.empty()) fs::create_directories(options_.annotate_dir);
 }
 
 ImageLabels Predictor::label_image(const std::string& path) {
+    Labelled l = label_file(path);
+    if (l.annotated) save_annotated(options_.annotate_dir, annotated_names_, l.labels.input, *l.annotated);
+    return std::move(l.labels);
+}
+
+ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& name) {
+    Labelled l = label(bytes, name);
+    if (l.annotated) save_annotated(options_.annotate_dir, annotated_names_, l.labels.input, *l.annotated);
+    return std::move(l.labels);
+}
+
+Predictor::Labelled Predictor::label_file(const std::string& path) {
     std::string bytes;
     try {
         bytes = read_file(path, options_.limits.max_file_bytes);
     } catch (const Error& e) {
-        ImageLabels r;
-        r.input = path;
-        r.error = e.cause();
-        r.over_limit = dynamic_cast<const LimitError*>(&e) != nullptr;
-        return r;
+        Labelled l;
+        l.labels.input = path;
+        l.labels.error = e.cause();
+        l.labels.over_limit = dynamic_cast<const LimitError*>(&e) != nullptr;
+        return l;
     }
-    return label_bytes(bytes, path);
+    return label(bytes, path);
 }
 
-ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& name) {
-    ImageLabels r;
+Predictor::Labelled Predictor::label(const std::string& bytes, const std::string& name) {
+    Labelled l;
+    ImageLabels& r = l.labels;
     r.input = name;
     LoadedImage img;
     try {
@@ -84,7 +142,7 @@ ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& 
     } catch (const Error& e) {
         r.error = e.cause();
         r.over_limit = dynamic_cast<const LimitError*>(&e) != nullptr;
-        return r;
+        return l;
     }
     r.width = img.width;
     r.height = img.height;
@@ -95,31 +153,47 @@ ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& 
     spdlog::debug("{}: detect {:.0f} ms, landmarks {:.0f} ms, descriptors {:.0f} ms", printable(name),
                   t.detect_ms - before.detect_ms, t.landmarks_ms - before.landmarks_ms,
                   t.descriptor_ms - before.descriptor_ms);
-    if (!options_.annotate_dir.empty()) write_annotated(img, r);
-    return r;
+    if (!options_.annotate_dir.empty()) l.annotated = render_annotated(img, r);
+    return l;
 }
 
-void Predictor::write_annotated(const LoadedImage& img, const ImageLabels& labels) {
-    cv::Mat canvas = img.bgr.clone();
-    for (const auto& f : labels.faces) {
-        Box b = f.box;  // full-image coordinates; the canvas may be the reduced decode
-        b = Box{static_cast<int>(b.x / img.scale), static_cast<int>(b.y / img.scale),
-                static_cast<int>(b.width / img.scale), static_cast<int>(b.height / img.scale)};
-        draw_face(canvas, b, f.prediction.name, f.prediction.distance, f.prediction.label >= 0);
+BatchPredictor::BatchPredictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
+                               PredictOptions options, const std::string& model_path, int threads)
+    : models_(std::move(models)),
+      classifier_(std::move(classifier)),
+      options_(std::move(options)),
+      model_path_(model_path),
+      threads_(resolve_threads(threads)) {
+    check_model(*models_, *classifier_, model_path_);
+    if (!options_.annotate_dir.empty()) fs::create_directories(options_.annotate_dir);
+}
+
+void BatchPredictor::run(const std::vector<std::string>& files, const std::function<void(const ImageLabels&)>& emit) {
+    if (files.empty()) return;
+    const int workers = static_cast<int>(std::min<std::size_t>(threads_, files.size()));
+    PredictOptions o = options_;
+    // Cores no image is using go to each image's detection (one photo on every core).
+    o.analyzer.detector.threads = std::max(1, threads_ / workers);
+    // One BLAS thread, whatever the thread count: OpenBLAS splits a product differently
+    // with more threads, which changes a descriptor's last bits (encode.cpp), so
+    // the output would depend on --threads; with parallel images nested BLAS
+    // threads would only contend anyway. (encode and serve do the same.)
+    set_blas_threads(1);
+    std::vector<std::unique_ptr<Predictor>> predictors;
+    std::vector<Predictor*> pointers;
+    for (int i = 0; i < workers; ++i) {
+        predictors.push_back(std::make_unique<Predictor>(models_, classifier_, o, model_path_));
+        pointers.push_back(predictors.back().get());
     }
-    // The input's name as JPEG; a second input of the same name (a/x.jpg, b/x.jpg,
-    // x.png) gets a numbered name rather than overwriting the first.
-    const std::string stem = fs::path(labels.input).stem().string();
-    std::string name = stem + ".jpg";
-    for (int i = 1; !annotated_names_.insert(name).second; ++i) name = stem + "-" + std::to_string(i) + ".jpg";
-    const fs::path out = options_.annotate_dir / name;
-    std::vector<unsigned char> bytes;
-    cv::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
-    try {
-        write_file_atomic(out.string(), std::string(bytes.begin(), bytes.end()));
-    } catch (const Error& e) {
-        spdlog::error("{}", e.what());
-    }
+    // Copies are named here, in input order, so their names do not depend on which thread finished first.
+    std::set<std::string> annotated_names;
+    ordered_parallel<Predictor, Predictor::Labelled>(
+        files.size(), pointers, 2 * static_cast<std::size_t>(workers),
+        [&](Predictor& p, std::size_t i) { return p.label_file(files[i]); },
+        [&](std::size_t, Predictor::Labelled&& l) {
+            if (l.annotated) save_annotated(o.annotate_dir, annotated_names, l.labels.input, *l.annotated);
+            emit(l.labels);
+        });
 }
 
 OutputFormat parse_output_format(const std::string& text) {

@@ -5,6 +5,7 @@
 // its error is recorded on its result.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -49,7 +50,8 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
 
 // Refuses (throws ModelError) when the classifier was trained on descriptors
 // from other models than those loaded. Not thread-safe (it owns a
-// FaceAnalyzer): one Predictor per thread, sharing the models and classifier.
+// FaceAnalyzer): one Predictor per thread, sharing the models and classifier
+// (BatchPredictor does that).
 class Predictor {
 public:
     Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
@@ -72,12 +74,51 @@ public:
     const StageTimes& times() const { return analyzer_.times(); }
 
 private:
-    void write_annotated(const LoadedImage& img, const ImageLabels& labels);
+    friend class BatchPredictor;
+    struct Labelled;
+    // label_image's (label_bytes') work without writing the annotated copy:
+    // its JPEG bytes come back instead, for BatchPredictor to name and write in
+    // input order.
+    Labelled label_file(const std::string& path);
+    Labelled label(const std::string& bytes, const std::string& name);
 
     std::shared_ptr<const Classifier> classifier_;
     PredictOptions options_;
     std::set<std::string> annotated_names_;  // written this run, so same-named inputs don't overwrite
     FaceAnalyzer analyzer_;
+};
+
+// `facepipe predict`'s loop: label_image over many files on several threads.
+// The constructor refuses a mismatched model as Predictor does (ModelError).
+class BatchPredictor {
+public:
+    // threads: images labelled at once (0 = all cores).
+    BatchPredictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
+                   PredictOptions options, const std::string& model_path, int threads);
+
+    // run(files, emit)
+    //   ensures: emit(result) for each file, in the order of `files`, each as
+    //            soon as it and every file before it are labelled; the results
+    //            (and the annotated copies and their names) are those of one
+    //            Predictor's label_image called on each file in turn, whatever
+    //            the thread count. min(threads, files) Predictors label at once,
+    //            at most 2 images each in flight (memory does not grow with the
+    //            number of files); when there are fewer files than threads, each
+    //            image's detection gets the spare cores (DetectorOptions::threads;
+    //            options.analyzer.detector.threads is overridden).
+    //            BLAS runs on one thread (set_blas_threads(1), as in encode and
+    //            serve): OpenBLAS's split changes a descriptor's last bits, so
+    //            with more BLAS threads the output would depend on the count.
+    //            Throws what label_image throws (a ModelError of the models
+    //            loading in the background) after emitting the results before it.
+    void run(const std::vector<std::string>& files, const std::function<void(const ImageLabels&)>& emit);
+
+private:
+    std::shared_ptr<const LoadedModels> models_;
+    std::shared_ptr<const Classifier> classifier_;
+    PredictOptions options_;
+    std::string model_path_;
+    int threads_;
 };
 
 // The object `predict --format jsonl` prints for one image (one line each):

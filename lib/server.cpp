@@ -23,6 +23,7 @@
 #include "people.h"
 #include "server_auth.h"
 #include "server_request.h"
+#include "threads.h"
 #include "version.h"
 #include "web_assets.h"
 
@@ -630,7 +631,11 @@ void Service::live_frame(const Request& req, Response& res) {
     auto session = sessions_.get(id);
     std::lock_guard<std::mutex> one_frame_at_a_time(session->mu);
     auto slot = pool_.acquire();
-    if (!slot->live) slot->live = std::make_unique<FaceAnalyzer>(models_, LiveOptions::live_analyzer_defaults());
+    if (!slot->live) {
+        AnalyzerOptions a = LiveOptions::live_analyzer_defaults();
+        a.detector.threads = o_.predict.analyzer.detector.threads;  // the cores analyses leave spare (serve())
+        slot->live = std::make_unique<FaceAnalyzer>(models_, a);
+    }
     const LiveSession::Result r = session->live.process(img.bgr, *w, *slot->live);
     session->last_used = Clock::now();
     std::uint64_t appeared = 0;
@@ -917,8 +922,10 @@ std::string default_sync_command() {
 void serve(const ServeOptions& options, const ModelFiles& files, const std::atomic<bool>& stop,
            const std::function<void(const HttpServer&)>& on_ready) {
     ServeOptions o = options;
-    if (o.threads <= 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o.threads = resolve_threads(o.threads);
     if (o.threads > 256) throw UsageError("--threads", "at most 256");
+    // Fewer analyses at once than cores: each image's (or frame's) detection gets the spare ones.
+    o.predict.analyzer.detector.threads = std::max(1, resolve_threads(0) / o.threads);
     // Analyses use `threads` workers; 4 more keep pages, health and metrics answering meanwhile.
     o.http.workers = o.threads + 4;
     HttpServer http(o.http);

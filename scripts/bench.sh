@@ -4,10 +4,12 @@
 # Every figure comes with the baseline it is compared against, measured in the
 # same run (these machines are noisy: compare ratios, not seconds, across runs).
 #
-# Usage: scripts/bench.sh [--output FILE] [--only startup] [RUNS]
+# Usage: scripts/bench.sh [--output FILE] [--only SECTIONS] [RUNS]
 #   --output FILE  the report to write (default: docs/benchmarks.md; - = stdout)
-#   --only startup re-measure only the start-up section (scripts/bench_startup.sh)
-#                  and replace it in FILE, leaving the other sections as they were
+#   --only S,...   run only these sections (names below; train runs encode too, as
+#                  it needs its output) and put them in place of the same sections of
+#                  the existing report, leaving the others (and the peak-memory
+#                  table, which only a full run makes) as they were
 #   RUNS           runs per latency figure (default 5)
 # The report is written to a temporary file beside FILE and renamed over it when
 # the run completes, so a failed or interrupted run leaves the previous report.
@@ -16,8 +18,11 @@
 # The report's header says when, where and on which commit it was made, and how
 # long the run took (most of it: the gallery index at 1M rows).
 # Needs: a build (scripts/setup.sh) and ../shared/data (or $FACEPIPE_SHARED_DATA).
-# Sections: encode, train, predict, start-up, eval, exact search against gallery
-#   size, gallery index, train at scale, live, serve, peak memory.
+# Sections: encode, train, predict, startup (scripts/bench_startup.sh: one-shot
+#   predict and --version/--help, with the landmark cache and without), eval, knn (exact search against gallery size),
+#   index (gallery index), train-scale (train at scale), live, serve, threads
+#   (predict on 1 thread and all, one photo's detection on 1 and 2, live on 1 and 2),
+#   and peak memory (full runs only).
 # Environment: FACEPIPE_BIN (default build/facepipe), FACEPIPE_SHARED_DATA, FACEPIPE_MODELS;
 #   BENCH_INDEX_ROWS  gallery sizes of the index section (default 10000 100000 1000000)
 #   QUERIES, EF_SEARCH  the index section's queries and efSearch values (default 1000
@@ -32,11 +37,12 @@ DATA="${FACEPIPE_SHARED_DATA:-$REPO/../shared/data}"
 OUT="$REPO/docs/benchmarks.md"
 RUNS=5
 ONLY=""
+SECTION_NAMES="encode train predict startup eval knn index train-scale live serve threads"
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) [ $# -ge 2 ] || { echo "bench: --output needs a file" >&2; exit 2; }; OUT="$2"; shift ;;
     --output=*) OUT="${1#--output=}" ;;
-    --only) [ $# -ge 2 ] || { echo "bench: --only needs a section" >&2; exit 2; }; ONLY="$2"; shift ;;
+    --only) [ $# -ge 2 ] || { echo "bench: --only needs a list of sections" >&2; exit 2; }; ONLY="$2"; shift ;;
     --only=*) ONLY="${1#--only=}" ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     [0-9]*) RUNS="$1" ;;
@@ -44,8 +50,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+for name in ${ONLY//,/ }; do
+  [[ " $SECTION_NAMES " == *" $name "* ]] || { echo "bench: unknown section '$name' (sections: $SECTION_NAMES)" >&2; exit 2; }
+done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RUNS must be a positive number, not '$RUNS'" >&2; exit 2; }
-case "$ONLY" in ""|startup) ;; *) echo "bench: --only takes startup, not '$ONLY'" >&2; exit 2 ;; esac
 [ -x "$F" ] || { echo "bench: $F missing; run scripts/setup.sh" >&2; exit 2; }
 [ -d "$DATA/faces" ] || { echo "bench: $DATA/faces missing" >&2; exit 2; }
 [ "$OUT" = - ] || [ -d "$(dirname "$OUT")" ] || { echo "bench: no folder for $OUT" >&2; exit 2; }
@@ -59,6 +67,11 @@ BUILD="$(dirname "$F")"
 KEPT_MARKER="<!-- kept by scripts/bench.sh:"
 
 log() { echo "bench: $*" >&2; }
+# want NAME: whether section NAME runs (all of them without --only)
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+# Each section's output starts with this line, so that --only can put a section back in its place.
+SECTION_MARKER="<!-- bench section:"
+section_marker() { echo "$SECTION_MARKER $1 -->"; }
 now() { date +%s.%N; }
 # median of numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -74,53 +87,11 @@ if [ "$COMMIT" != unknown ] && [ -n "$(git -C "$REPO" status --porcelain --untra
   COMMIT="$COMMIT with uncommitted changes"
 fi
 
-# Writes $WORK/report.md to the report (- = stdout), atomically.
-publish() {
-  if [ "$OUT" = - ]; then
-    cat "$WORK/report.md"
-  else
-    OUT_TMP="$(mktemp "$(dirname "$OUT")/.$(basename "$OUT").XXXXXX")"
-    cat "$WORK/report.md" > "$OUT_TMP"
-    chmod 644 "$OUT_TMP"
-    mv -f "$OUT_TMP" "$OUT"
-    OUT_TMP=""
-    log "wrote $OUT"
-  fi
-}
-
-# ---- start-up: scripts/bench_startup.sh prints its own section ----
-startup_section() {
-log "start-up"
-if [ -x "$REPO/scripts/bench_startup.sh" ]; then
-  FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" RUNS=$((RUNS * 2 - 1)) "$REPO/scripts/bench_startup.sh" ||
-    { echo "## start-up"; echo; echo "scripts/bench_startup.sh failed (exit $?)"; }
-else
-  echo "## start-up"; echo; echo "not measured: scripts/bench_startup.sh not present"
-fi
-echo
-}
-
-# --only startup: that section alone, replacing the previous report's (or put before
-# its eval section); the rest of the report is left as it was.
-if [ "$ONLY" = startup ]; then
-  startup_section > "$WORK/section.md"
-  echo "(Re-measured alone by \`scripts/bench.sh --only startup\`, started $STARTED, commit $COMMIT; the other sections are from the run in the header.)" >> "$WORK/section.md"
-  echo >> "$WORK/section.md"
-  if [ "$OUT" = - ] || [ ! -f "$OUT" ]; then cp "$WORK/section.md" "$WORK/report.md"; publish; exit 0; fi
-  awk -v sec="$WORK/section.md" -v kept="$KEPT_MARKER" '
-    function emit() { if (!done) { while ((getline l < sec) > 0) print l; done = 1 } }
-    /^## / || index($0, kept) == 1 { skipping = 0 }
-    /^## start-up/ { emit(); skipping = 1; next }
-    /^## eval/ || index($0, kept) == 1 { emit() }
-    !skipping { print }
-    END { emit() }' "$OUT" > "$WORK/report.md"
-  publish
-  exit 0
-fi
-
 # The sections of the report, on stdout.
 sections() {
+if want encode || want train; then
 # ---- encode: shared faces + 5 augmented copies each, all cores vs one thread ----
+section_marker encode
 log "encode"
 cp -r "$DATA/faces" "$WORK/dataset"; chmod -R u+w "$WORK/dataset"; rm -f "$WORK/dataset/SOURCES.md"
 ( cd "$WORK" && "$F" augment -q --copies 5 --seed 1 >/dev/null )
@@ -144,7 +115,11 @@ echo "Per stage, all cores (summed over threads), ms per encoded image: $(jq -r 
 echo "Peak memory of encode: ${mem_enc} MB"
 echo
 
+fi
+
+if want train; then
 # ---- train ----
+section_marker train
 log "train"
 ( cd "$WORK" && "$F" train -q --encodings all.bin --format json > train.json )
 read -r t_train mem_train < <(cd "$WORK" && measure "$F" train -q --encodings all.bin)
@@ -154,7 +129,11 @@ echo
 echo "$t_train s wall, peak ${mem_train} MB. Leave-one-out: $(jq -r '.leave_one_out.per_person | "\(.accuracy) \(.correct) \(.evaluated)"' "$WORK/train.json" | awk '{printf "%.1f%% (%d of %d originals)", 100 * $1, $2, $3}')"
 echo
 
+fi
+
+if want predict; then
 # ---- predict: one photo per run, model loading included ----
+section_marker predict
 log "predict"
 echo "## predict (one photo per process, model loading included; median of $RUNS runs)"
 echo
@@ -177,9 +156,20 @@ echo "Model loading alone (\`facepipe models show --load\`: find, checksum and d
 PEAK+=("| models show --load | $(awk '{print $2}' "$WORK/times" | sort -n | tail -1) |")
 echo
 
-startup_section
+fi
 
+if want startup; then
+# ---- start-up: scripts/bench_startup.sh prints its own section ----
+section_marker startup
+log "start-up"
+FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" RUNS=$((RUNS * 2 - 1)) "$REPO/scripts/bench_startup.sh" ||
+  { echo "## start-up"; echo; echo "scripts/bench_startup.sh failed (exit $?)"; }
+echo
+fi
+
+if want eval; then
 # ---- eval: LFW protocol on pairs made from the shared faces, and identification ----
+section_marker eval
 log "eval"
 ( cd "$WORK" && "$F" eval -q --dataset "$DATA/faces" --make-pairs lfw >/dev/null )
 eval_args=(eval --pairs lfw/pairs.txt --dataset "$DATA/faces" --cache-dir "$WORK/eval-cache")
@@ -212,7 +202,11 @@ awk '
   $1 == "recommended" { src = $0; sub(/^recommended [^ ]+ [^ ]+ /, "", src); printf "    Recommended for %g%% false accepts: %.3f (%s)\n", 100 * $2, $3, src }'
 echo
 
+fi
+
+if want knn; then
 # ---- exact search against gallery size (bench/knn.cpp: Classifier::predict itself) ----
+section_marker knn
 log "exact search against gallery size"
 KNN="$BUILD/facepipe_bench_knn"
 echo "## exact search: query time against gallery size (bench/knn.cpp: Classifier::predict on galleries without an index; random synthetic 128-d descriptors, 10 per person; median of 15 queries)"
@@ -228,7 +222,11 @@ else
 fi
 echo
 
+fi
+
+if want index; then
 # ---- gallery index: scripts/bench_index.sh prints the table (1M rows: most of the run, mostly the graph build) ----
+section_marker index
 log "gallery index (rows: ${BENCH_INDEX_ROWS:-10000 100000 1000000})"
 local queries="${QUERIES:-1000}" ef="${EF_SEARCH:-128,256}"
 echo "## gallery index (scripts/bench_index.sh: Classifier::predict with the HNSW index against exact search in the same run; synthetic galleries of 10 descriptors per person around a centre, people ~0.95 apart, photos of one person ~0.4 apart; $queries queries, 10% of them strangers; one query at a time)"
@@ -244,7 +242,11 @@ else
 fi
 echo
 
+fi
+
+if want train-scale; then
 # ---- train at scale: bench_index --train (built by bench_index.sh above) ----
+section_marker train-scale
 log "train at scale (rows: ${BENCH_TRAIN_ROWS:-100000})"
 echo "## train at scale (bench_index --train: the whole train(), index and leave-one-out report; synthetic galleries as above, each person 2 original photos with 4 augmented copies each)"
 echo
@@ -260,7 +262,11 @@ else
 fi
 echo
 
+fi
+
+if want live; then
 # ---- live: scripts/bench_live.sh prints its own section ----
+section_marker live
 log "live"
 echo "## live (\`facepipe live\`, scripts/bench_live.sh)"
 echo
@@ -271,7 +277,11 @@ else
 fi
 echo
 
+fi
+
+if want serve; then
 # ---- serve: scripts/bench_serve.sh prints its own section ----
+section_marker serve
 log "serve"
 echo "## serve (\`facepipe serve\`, scripts/bench_serve.sh)"
 echo
@@ -283,16 +293,140 @@ else
 fi
 echo
 
+fi
+
+# ---- threads: predict on 1 thread and all, one photo's detection on 1 and 2, live on 1 and 2 ----
+if want threads; then
+section_marker threads
+log "threads"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+TD="$WORK/threads"
+mkdir -p "$TD"; cp -r "$DATA/faces" "$TD/dataset"; chmod -R u+w "$TD/dataset"; rm -f "$TD/dataset/SOURCES.md"
+( cd "$TD" && "$F" -q encode --originals-only >/dev/null && "$F" -q train >/dev/null )
+photos=$(find "$DATA/faces" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) | wc -l)
+# Interleaved, so that the machine's noise hits both alike; medians. The folder
+# given 4 times as well: 4x the photos for the same model loading.
+: > "$WORK/p1"; : > "$WORK/pall"; : > "$WORK/q1"; : > "$WORK/qall"
+for _ in $(seq "$RUNS"); do
+  (cd "$TD" && measure "$F" predict -q -j 1 "$DATA/faces") >> "$WORK/p1"
+  (cd "$TD" && measure "$F" predict -q "$DATA/faces") >> "$WORK/pall"
+  (cd "$TD" && measure "$F" predict -q -j 1 "$DATA/faces" "$DATA/faces" "$DATA/faces" "$DATA/faces") >> "$WORK/q1"
+  (cd "$TD" && measure "$F" predict -q "$DATA/faces" "$DATA/faces" "$DATA/faces" "$DATA/faces") >> "$WORK/qall"
+done
+t1=$(awk '{print $1}' "$WORK/p1" | median); tall=$(awk '{print $1}' "$WORK/pall" | median)
+q1=$(awk '{print $1}' "$WORK/q1" | median); qall=$(awk '{print $1}' "$WORK/qall" | median)
+(cd "$TD" && "$F" -q predict -j 1 --format jsonl "$DATA/faces") > "$WORK/p1.jsonl" || true
+(cd "$TD" && "$F" -q predict --format jsonl "$DATA/faces") > "$WORK/pall.jsonl" || true
+same=$(cmp -s "$WORK/p1.jsonl" "$WORK/pall.jsonl" && echo "byte-identical" || echo "DIFFERENT")
+echo "## threads (\`predict --threads\`, one photo's detection on several threads, \`live --threads\`; $(nproc) cores)"
+echo
+echo "\`predict\` of the $photos photos of ../shared/data/faces/ (one process, model loading included; median of $RUNS runs each, interleaved); its jsonl output on all cores is $same to --threads 1's:"
+echo
+echo "| run | wall s | photos/s | speed-up vs --threads 1 |"
+echo "| --- | ---: | ---: | ---: |"
+awk -v n="$photos" -v a="$tall" -v o="$t1" -v qa="$qall" -v qo="$q1" -v c="$(nproc)" 'BEGIN {
+  printf "| %d photos, default (all %d cores) | %.2f | %.1f | %.2fx |\n", n, c, a, n/a, o/a
+  printf "| %d photos, --threads 1 | %.2f | %.1f | 1.00x |\n", n, o, n/o
+  printf "| the folder 4 times (%d photos), default | %.2f | %.1f | %.2fx |\n", 4*n, qa, 4*n/qa, qo/qa
+  printf "| the folder 4 times (%d photos), --threads 1 | %.2f | %.1f | 1.00x |\n", 4*n, qo, 4*n/qo }'
+echo
+echo "Each run loads the models (about 0.4 s before the first face can be described, on any thread count): the more photos, the closer the ratio to the per-photo speed-up."
+echo
+echo "Detection alone of one 1920x1080 photo (bench/detect.cpp: FaceDetector::detect, DetectorOptions::threads; median of $((RUNS * 2)) runs after a warm-up; the faces found are checked identical):"
+echo
+if [ -f "$BUILD/CMakeCache.txt" ] && cmake --build "$BUILD" --target facepipe_bench_detect >/dev/null 2>"$WORK/err"; then
+  echo "| threads | detection image | ms | vs 1 thread | faces |"
+  echo "| ---: | --- | ---: | ---: | ---: |"
+  # upsample 1 in full (doubled to 3840x2160), then capped at the default --max-side 1280.
+  "$BUILD/facepipe_bench_detect" "$DATA/bench/obama-1080p.jpg" 1 3840 $((RUNS * 2)) 1 2 || echo "| detection differed between thread counts (see stderr) | | | | |"
+  "$BUILD/facepipe_bench_detect" "$DATA/bench/obama-1080p.jpg" 1 1280 $((RUNS * 2)) 1 2 || echo "| detection differed between thread counts (see stderr) | | | | |"
+else
+  echo "not measured: could not build facepipe_bench_detect in $BUILD"
+  cat "$WORK/err" >&2
+fi
+echo
+CLIP="$DATA/video/short_hamilton_clip.mp4"
+if [ -f "$CLIP" ]; then
+  : > "$WORK/l1"; : > "$WORK/l2"
+  for _ in $(seq "$RUNS"); do
+    for j in 1 2; do
+      (cd "$TD" && "$F" -q live --video "$CLIP" --headless --every-frame --detect-every 1 -j "$j" > "$WORK/live$j.jsonl")
+      tail -n 1 "$WORK/live$j.jsonl" | jq -r .fps >> "$WORK/l$j"
+    done
+  done
+  f1=$(median < "$WORK/l1"); f2=$(median < "$WORK/l2")
+  echo "\`live --headless --every-frame --detect-every 1\` on $(basename "$CLIP") ($(tail -n 1 "$WORK/live1.jsonl" | jq -r .frames) frames, detection on every frame; median of $RUNS runs each, interleaved):"
+  echo
+  echo "| run | fps | speed-up vs -j 1 |"
+  echo "| --- | ---: | ---: |"
+  awk -v a="$f1" -v b="$f2" 'BEGIN {
+    printf "| -j 2 | %.1f | %.2fx |\n", b, b/a
+    printf "| -j 1 | %.1f | 1.00x |\n", a }'
+else
+  echo "live: not measured, $CLIP missing"
+fi
+echo
+echo "Load average (1, 5, 15 min) at the start of this section: $LOAD_START; at its end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+fi
+
+if [ -z "$ONLY" ]; then
 # ---- peak memory of each command ----
+section_marker memory
 echo "## peak memory (maximum resident set, GNU time)"
 echo
 echo "| command | peak MB |"
 echo "| --- | ---: |"
 printf '%s\n' "${PEAK[@]}"
+fi
 }
 
 sections > "$WORK/sections.md"
 
+# --only: the existing report, each section run here in place of its namesake (found
+# by its marker, or by its heading in a report older than the markers), a section
+# it lacks put before the peak-memory table; a line under the header says what was
+# re-measured when.
+merge_sections() {
+  awk -v marker="$SECTION_MARKER" -v kept="$KEPT_MARKER" -v newfile="$WORK/sections.md" \
+      -v note="Re-measured by \`scripts/bench.sh --only $ONLY\`: started $STARTED, took $((SECONDS / 60)) min; $MACHINE; commit $COMMIT." '
+    function heading_name(l) {
+      if (l ~ /^## train at scale/) return "train-scale"
+      if (l ~ /^## exact search/) return "knn"
+      if (l ~ /^## gallery index/) return "index"
+      if (l ~ /^## peak memory/) return "memory"
+      if (l ~ /^## start-up/) return "startup"
+      if (match(l, /^## (encode|train|predict|eval|live|serve|threads)( |$)/)) { split(l, w, " "); return w[2] }
+      return ""
+    }
+    function flush(   i) {
+      for (i = 1; i <= n; i++) if (!(order[i] in printed)) { printf "%s", block[order[i]]; printed[order[i]] = 1 }
+    }
+    BEGIN {
+      while ((getline line < newfile) > 0) {
+        if (index(line, marker) == 1) { split(line, w, " "); name = w[4]; order[++n] = name }
+        if (name != "") block[name] = block[name] line "\n"
+      }
+    }
+    index($0, "Re-measured by `scripts/bench.sh --only") == 1 { next }
+    index($0, "Generated by `scripts/bench.sh`") == 1 { print; print note; next }
+    {
+      start = ""
+      if (index($0, marker) == 1) { split($0, w, " "); start = w[4]; after_marker = 1 }
+      else if (index($0, kept) == 1) start = "kept"
+      else if ($0 ~ /^## /) { if (after_marker) after_marker = 0; else start = heading_name($0) }
+      if (start != "") {
+        if (start == "memory" || start == "kept") flush()
+        if (start in block) { if (!(start in printed)) printf "%s", block[start]; printed[start] = 1; skipping = 1; next }
+        skipping = 0
+      }
+      if (!skipping) print
+    }
+    END { flush() }' "$OUT"
+}
+if [ -n "$ONLY" ] && [ "$OUT" != - ] && [ -f "$OUT" ]; then
+  merge_sections > "$WORK/report.md"
+else
 # The report: header, this run's sections, and the kept part of the previous report.
 {
   echo "<!-- Generated by scripts/bench.sh: re-run it rather than editing this file. Only the part after the \"kept by scripts/bench.sh\" marker is carried over between runs (edit that part by hand). -->"
@@ -310,5 +444,15 @@ sections > "$WORK/sections.md"
     sed -n "\\|^$KEPT_MARKER|,\$p" "$OUT"
   fi
 } > "$WORK/report.md"
+fi
 
-publish
+if [ "$OUT" = - ]; then
+  cat "$WORK/report.md"
+else
+  OUT_TMP="$(mktemp "$(dirname "$OUT")/.$(basename "$OUT").XXXXXX")"
+  cat "$WORK/report.md" > "$OUT_TMP"
+  chmod 644 "$OUT_TMP"
+  mv -f "$OUT_TMP" "$OUT"
+  OUT_TMP=""
+  log "wrote $OUT"
+fi

@@ -75,7 +75,7 @@ TEST_CASE("slow e2e: eval runs LFW's protocol and identification on shared faces
 
     // --- both protocols, json -------------------------------------------------
     const std::vector<std::string> args = {"eval", "--pairs", "lfw/pairs.txt", "--dataset", faces.string(),
-                                           "--cache-dir", cache.string(), "--format", "json"};
+                                           "--cache-dir", cache.string(), "--format", "json", "-j", "2"};
     r = run_facepipe_m(args, tmp.path());
     INFO("eval stdout: ", r.out, "\nstderr: ", r.err);
     CHECK(r.exit_code == 1);  // ghost's photos do not exist: bad data
@@ -139,6 +139,15 @@ TEST_CASE("slow e2e: eval runs LFW's protocol and identification on shared faces
     CHECK(largest.note == "2 faces, kept the largest");
     CHECK(largest.box.x + largest.box.width / 2 < 450);
     CHECK(largest.box.area() > centre.box.area());
+
+    // --- -j 1 encodes afresh and reports what -j 2 did, to the byte -------------------
+    fs::remove_all(cache);
+    r = run_facepipe_m({"eval", "--dataset", faces.string(), "--cache-dir", cache.string(), "--format", "json", "-j", "1"},
+                       tmp.path());
+    INFO("eval -j 1 stdout: ", r.out, "\nstderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(lines_with(r.err, ", 0 encoded,").empty());
+    CHECK(nlohmann::json::parse(r.out)["identification"].dump() == j["identification"].dump());
 
     // --- usage errors ---------------------------------------------------------------
     r = run_facepipe_m({"eval"}, tmp.path());

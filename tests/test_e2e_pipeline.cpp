@@ -206,4 +206,39 @@ TEST_CASE("e2e: pipeline on shared faces") {
     CHECK(objects[1]["file"] == (extra / "happy.jpg").string());
     REQUIRE(objects[1]["faces"].size() >= 1);
     CHECK(objects[1]["faces"][0]["known"] == false);
+
+    // --- predict on threads: -j 2 prints what -j 1 prints, byte for byte -------
+    // Every format, with a bad file, a missing path and three inputs named x.jpg
+    // among them (their annotated copies must get the same names); -j 1 is the
+    // serial loop.
+    fs::create_directories(work / "same" / "a");
+    fs::create_directories(work / "same" / "b");
+    fs::copy_file(extra / "kit_with_rose.jpg", work / "same" / "a" / "x.jpg");
+    spit(work / "same" / "b" / "x.jpg", "not a picture");
+    fs::copy_file(extra / "happy.jpg", work / "same" / "x.jpg");
+    std::vector<std::string> threaded_inputs = inputs;
+    threaded_inputs.insert(threaded_inputs.begin() + 1, {"same", "no such.jpg"});
+    for (const std::string format : {"table", "csv", "jsonl"}) {
+        RunResult runs[2];
+        for (int j : {1, 2}) {
+            std::vector<std::string> a{"predict"};
+            a.insert(a.end(), threaded_inputs.begin(), threaded_inputs.end());
+            a.insert(a.end(), {"-m", "model.bin", "-l", "labels.bin", "--format", format, "--annotate",
+                               format + std::to_string(j), "-j", std::to_string(j)});
+            runs[j - 1] = run_facepipe_m(a, work);
+        }
+        INFO(format, " -j 1 stdout: ", runs[0].out, "\nstderr: ", runs[0].err, "\n-j 2 stderr: ", runs[1].err);
+        CHECK(runs[0].exit_code == 1);  // the bad file and the missing path
+        CHECK(runs[1].exit_code == runs[0].exit_code);
+        CHECK(runs[1].out == runs[0].out);
+        CHECK(lines_with(runs[0].out, "x.jpg").size() >= 3);
+        std::vector<std::string> copies;
+        for (const auto& e : fs::directory_iterator(work / (format + "1"))) {
+            copies.push_back(e.path().filename().string());
+            CHECK_MESSAGE(slurp(e.path()) == slurp(work / (format + "2") / e.path().filename()), e.path());
+        }
+        CHECK(copies.size() == inputs.size() + 2);  // same/a/x.jpg -> x.jpg, same/x.jpg -> x-1.jpg
+        CHECK(count_files(work / (format + "2")) == static_cast<int>(copies.size()));
+        CHECK(fs::is_regular_file(work / (format + "2") / "x-1.jpg"));
+    }
 }

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "predict.h"
 #include "testutil.h"
+#include "version.h"
 
 namespace fs = std::filesystem;
 using namespace facepipe;
@@ -115,4 +116,69 @@ TEST_CASE("Predictor refuses a model trained on other face models") {
     CHECK_THROWS_WITH_AS(Predictor(test_models(), made_up_classifier("resnet:000000000000/landmarks:000000000000"),
                                    {}, (dir / "model.bin").string()),
                          doctest::Contains("different face model"), Error);
+}
+
+TEST_CASE("BatchPredictor on any thread count gives one Predictor's results, in input order, and its annotated copies") {
+    SKIP_IF(shared_data_missing({"faces"}));
+    TempDir dir;
+    // Real photos, three of them under one name in different folders, and a file
+    // of that name that is not a picture (it gets no copy, so no numbered name).
+    const fs::path faces = shared_data() / "faces";
+    const std::vector<std::pair<std::string, fs::path>> layout = {
+        {"a/x.jpg", faces / "obama" / "obama1.jpg"},   {"b/x.jpg", faces / "biden" / "biden.jpg"},
+        {"c/x.png", ""},                                {"d/x.jpg", faces / "penny" / "penny1.png"},
+        {"e/y.jpg", faces / "amy" / "amy1.png"},         {"f/z.png", faces / "howard" / "howard1.png"},
+        {"g/w.jpg", faces / "kit_harington" / "john1.jpeg"}, {"h/v.jpg", faces / "rose_leslie" / "img1.jpg"}};
+    std::vector<std::string> files;
+    for (const auto& [name, source] : layout) {
+        fs::create_directories((dir / name).parent_path());
+        if (source.empty()) write_file_atomic((dir / name).string(), "not a picture");
+        else fs::copy_file(source, dir / name);
+        files.push_back((dir / name).string());
+    }
+    files.push_back((dir / "missing.jpg").string());
+    const auto classifier = made_up_classifier(test_model_files().model_id());
+    const std::string model = (dir / "model.bin").string();
+
+    // BatchPredictor runs BLAS on one thread (OpenBLAS's split changes a
+    // descriptor's last bits): the serial reference does too.
+    set_blas_threads(1);
+    PredictOptions o;
+    o.annotate_dir = dir / "serial";
+    Predictor one(test_models(), classifier, o, model);
+    std::vector<ImageLabels> expected;
+    for (const auto& f : files) expected.push_back(one.label_image(f));
+    int faces_found = 0;
+    for (const auto& r : expected) faces_found += static_cast<int>(r.faces.size());
+    REQUIRE(faces_found >= 7);
+
+    for (int threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        o.annotate_dir = dir / ("threads" + std::to_string(threads));
+        BatchPredictor batch(test_models(), classifier, o, model, threads);
+        std::vector<ImageLabels> got;
+        batch.run(files, [&](const ImageLabels& r) { got.push_back(r); });
+        REQUIRE(got.size() == expected.size());
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            CAPTURE(expected[i].input);
+            CHECK(got[i].input == expected[i].input);
+            CHECK(got[i].error == expected[i].error);
+            CHECK(got[i].width == expected[i].width);
+            CHECK(got[i].height == expected[i].height);
+            REQUIRE(got[i].faces.size() == expected[i].faces.size());
+            for (std::size_t k = 0; k < got[i].faces.size(); ++k) {
+                CHECK(got[i].faces[k].box == expected[i].faces[k].box);
+                CHECK(got[i].faces[k].score == expected[i].faces[k].score);
+                CHECK(got[i].faces[k].prediction.name == expected[i].faces[k].prediction.name);
+                CHECK(got[i].faces[k].prediction.distance == expected[i].faces[k].prediction.distance);
+                CHECK(got[i].faces[k].descriptor == expected[i].faces[k].descriptor);
+            }
+        }
+        // The same copies under the same names: x.jpg is a/x.jpg's, x-1.jpg b's, x-2.jpg d's.
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(o.annotate_dir)) names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        CHECK(names == std::vector<std::string>{"v.jpg", "w.jpg", "x-1.jpg", "x-2.jpg", "x.jpg", "y.jpg", "z.jpg"});
+        for (const auto& n : names) CHECK_MESSAGE(slurp_file(o.annotate_dir / n) == slurp_file(dir / "serial" / n), n);
+    }
 }
