@@ -9,6 +9,7 @@
 #include "error.h"
 #include "lock.h"
 #include "rollback.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -120,9 +121,15 @@ std::vector<PersonInfo> list_people(const fs::path& dataset) {
 std::string person_folder(const fs::path& dataset, const std::string& name) {
     std::error_code ec;
     if (fs::is_directory(dataset / name, ec)) return name;
-    for (const auto& e : fs::directory_iterator(dataset, ec)) {
-        const std::string folder = e.path().filename().string();
-        if (e.is_directory(ec) && normalise_person_name(folder).value_or("") == name) {
+    std::vector<FolderEntry> entries;
+    try {
+        entries = list_folder(dataset);
+    } catch (const Error&) {
+        return "";  // no dataset yet
+    }
+    for (const auto& e : entries) {
+        const std::string& folder = e.name;
+        if (e.is_folder() && normalise_person_name(folder).value_or("") == name) {
             spdlog::info("{}: using the existing folder '{}', the same name in another Unicode form", name,
                          printable(folder));
             return folder;
