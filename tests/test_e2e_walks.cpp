@@ -173,3 +173,45 @@ TEST_CASE("e2e: encode leaves out a photo and a person folder it has no permissi
     REQUIRE(fs::exists(work / "encodings.bin"));
     CHECK(record_paths(work / "encodings.bin") == std::set<std::string>{"obama/obama.jpg"});
 }
+
+TEST_CASE("e2e: sync push and pull leave out each bad dataset entry with one warning and sync the rest") {
+    SKIP_IF(tool_missing("gsutil", "Google Cloud CLI's gsutil"));
+    // Before: gsutil rsync aborted the push on the dangling symlink or the loop (it
+    // stats every file it lists, excluded or not), and waited for ever on the FIFO.
+    TempDir tmp;
+    const fs::path a = tmp / "a", b = tmp / "b", bucket = tmp / "bucket";
+    spit_file(a / "dataset" / "alice" / "a1.jpg", "alice one");
+    fs::create_symlink("a1.jpg", a / "dataset" / "alice" / "linked.jpg");  // a symlink to a file is the file
+    const BadEntries bad = make_bad_entries(a / "dataset" / "alice");
+    write_synthetic_artifacts(a);
+    const std::map<std::string, std::string> env{{"FACEPIPE_BUCKET", "file://" + bucket.string()}};
+
+    Child push(script_argv("sync.sh", {"push"}), a, script_env(env));
+    const bool pushed = eventually([&] { return !push.running(); }, 300);
+    if (!pushed) push.kill_group(SIGKILL);
+    const RunResult r = push.wait();
+    REQUIRE_MESSAGE(pushed, "sync.sh push still running after 300 s (killed): " << r.err);
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    check_one_line_each(r, "dataset/alice", bad);
+    CHECK(slurp(bucket / "dataset" / "alice" / "a1.jpg") == "alice one");
+    CHECK(slurp(bucket / "dataset" / "alice" / "linked.jpg") == "alice one");
+    for (const auto& e : bad.entries) CHECK(!fs::exists(fs::symlink_status(bucket / "dataset" / "alice" / e.name)));
+    CHECK(fs::is_regular_file(bucket / "artifacts" / "manifest.json"));
+
+    // A pull into a dataset that holds broken links of its own keeps them and gets the rest.
+    fs::create_directories(b / "dataset" / "alice");
+    fs::create_symlink("nowhere.jpg", b / "dataset" / "alice" / "dangling.jpg");
+    fs::create_symlink("loop2.jpg", b / "dataset" / "alice" / "loop1.jpg");
+    fs::create_symlink("loop1.jpg", b / "dataset" / "alice" / "loop2.jpg");
+    Child pull(script_argv("sync.sh", {"pull"}), b, script_env(env));
+    const bool pulled = eventually([&] { return !pull.running(); }, 300);
+    if (!pulled) pull.kill_group(SIGKILL);
+    const RunResult p = pull.wait();
+    REQUIRE_MESSAGE(pulled, "sync.sh pull still running after 300 s (killed): " << p.err);
+    CHECK_MESSAGE(p.exit_code == 0, p.err);
+    CHECK(slurp(b / "dataset" / "alice" / "a1.jpg") == "alice one");
+    CHECK(slurp(b / "encodings.bin") == slurp(a / "encodings.bin"));
+    CHECK(lines_naming(p, "dataset/alice/dangling.jpg").size() == 1);
+    CHECK(lines_naming(p, "dataset/alice/loop1.jpg").size() == 1);
+    CHECK(fs::is_symlink(b / "dataset" / "alice" / "dangling.jpg"));
+}
