@@ -245,13 +245,7 @@ int prune(const fs::path& root, const std::set<std::string>& wanted,
         const fs::path dir = person.path / kAugmentedDir;
         if (!is_safe_person_name(person.name) || !person.is_folder() || inspect_path(dir.string()).kind != FileKind::folder)
             continue;
-        std::vector<FolderEntry> copies;
-        try {
-            copies = list_folder(dir);
-        } catch (const Error&) {
-            continue;  // scan_dataset left it out with a warning already
-        }
-        for (const auto& e : copies) {
+        for (const auto& e : try_list_folder(dir)) {  // none when it cannot be listed (the scan warned)
             const std::string& file = e.name;
             const auto parsed = parse_augmented_name(file);
             if (!parsed || !e.is_file() || file[0] == '.') continue;

@@ -48,13 +48,7 @@ struct Seen {
 // SHA-256 -> the originals already in `dir`.
 std::map<std::string, Seen> existing_originals(const fs::path& dir, const std::string& folder) {
     std::map<std::string, Seen> by_hash;
-    std::vector<FolderEntry> entries;
-    try {
-        entries = list_folder(dir);
-    } catch (const Error&) {
-        return by_hash;  // a new person (the scan warns about a folder it cannot list)
-    }
-    for (const auto& e : entries) {
+    for (const auto& e : try_list_folder(dir)) {  // none for a new person
         const std::string& file = e.name;
         if (file.empty() || file[0] == '.' || !e.is_file() || !looks_like_image_path(e.path)) continue;
         try {

@@ -32,6 +32,14 @@ std::vector<FolderEntry> list_folder(const fs::path& dir) {
     return out;
 }
 
+std::vector<FolderEntry> try_list_folder(const fs::path& dir) {
+    try {
+        return list_folder(dir);
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 bool is_left_out(const FolderEntry& e, bool name_wanted, bool folder_wanted) {
     if (e.is_file() || e.is_folder() || e.info.kind == FileKind::missing) return false;
     const bool may_be_folder = e.info.is_folder || e.info.kind == FileKind::symlink_loop ||

@@ -39,6 +39,11 @@ struct FolderEntry {
 //            be listed (missing, not a folder, no permission).
 std::vector<FolderEntry> list_folder(const std::filesystem::path& dir);
 
+// try_list_folder(dir): list_folder(dir), or no entries when `dir` cannot be
+// listed (for walks that only look for names they made, e.g. augmented copies,
+// and leave reporting to the dataset scan). Never throws Error.
+std::vector<FolderEntry> try_list_folder(const std::filesystem::path& dir);
+
 // is_left_out(entry, name_wanted, folder_wanted)
 //   ensures: true when the walk would have used `entry` and cannot: it is neither
 //            a readable regular file nor a readable folder, and either its name
