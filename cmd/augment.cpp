@@ -24,8 +24,10 @@ ExitCode AugmentCommand::run(const Globals&) {
     for (const auto& w : s.warnings) spdlog::warn("{}", w);
     for (const auto& e : s.errors) spdlog::error("{}", e);
     std::cout << s.originals << " originals: " << s.created << " copies created, " << s.kept << " kept, " << s.pruned
-              << " stale removed, " << s.failed << " failed\n";
-    return s.failed > 0 ? kPartial : kOk;
+              << " stale removed, " << s.failed << " failed"
+              << (s.left_out > 0 ? ", " + std::to_string(s.left_out) + " left out" : std::string()) << "\n";
+    // Dataset entries that could not be read (FIFOs, symlink loops...) were left out: say so.
+    return s.failed > 0 || s.left_out > 0 ? kPartial : kOk;
 }
 
 }  // namespace

@@ -29,8 +29,9 @@ ExitCode EncodeCommand::run(const Globals& g) {
     // A shard may own no image of a small dataset: that is not a failure.
     const bool none_usable = s.ok == 0 && (s.images > 0 || o.shard.whole());
     if (none_usable) spdlog::error("{}: no usable face in any image", o.dataset.string());
-    // A photo with no face is an ordinary skip; a file that is not a readable image is bad input.
-    return none_usable || s.unreadable > 0 ? kPartial : kOk;
+    // A photo with no face is an ordinary skip; a file that is not a readable image is bad input,
+    // and so is a dataset entry left out (a FIFO, a symlink loop...: warned by the scan).
+    return none_usable || s.unreadable > 0 || s.left_out > 0 ? kPartial : kOk;
 }
 
 }  // namespace

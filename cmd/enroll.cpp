@@ -21,14 +21,14 @@ ExitCode EnrollCommand::run(const Globals& g) {
     enroll_name(name);  // a name we refuse is a UsageError, before anything is looked at or touched
     std::vector<std::filesystem::path> paths(photos.begin(), photos.end());
     const EnrollReport r = enroll(name, paths, o, find_models(models_dir(g.models)));
-    for (const auto& w : r.augment.warnings) spdlog::warn("{}", w);
+    // The dataset scan's warnings (entries left out...) were logged once by encode; augment's scan repeats them.
     for (const auto& e : r.augment.errors) spdlog::warn("{}", e);
     for (const auto& w : r.train.warnings) spdlog::warn("{}", w);
     for (const auto& p : r.encode.problems) spdlog::debug("{}", p);  // other photos: encode reports them
     for (const auto& d : r.duplicates) spdlog::info("{}", d);
     for (const auto& f : r.refused) spdlog::error("{}", f);
     std::cout << format_enroll_report(r, o);
-    return r.refused.empty() ? kOk : kPartial;
+    return r.refused.empty() && r.encode.left_out == 0 ? kOk : kPartial;
 }
 
 }  // namespace

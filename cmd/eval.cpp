@@ -44,8 +44,11 @@ ExitCode EvalCommand::run(const Globals& g) {
     for (const auto& p : r.verification.problems) spdlog::warn("{}", p);
     for (const auto& p : r.identification.problems) spdlog::warn("{}", p);
     std::cout << (format == "json" ? format_eval_json(r) : format_eval_table(r));
-    // A photo without a face is an ordinary (reported) error of the protocol; a missing or unreadable file is bad data.
-    return r.verification.bad_images > 0 || r.identification.bad_images > 0 ? kPartial : kOk;
+    // A photo without a face is an ordinary (reported) error of the protocol; a missing or unreadable file is
+    // bad data, and so is a folder entry left out (a FIFO, a symlink loop...: warned by the scan).
+    const bool bad = r.verification.bad_images > 0 || r.identification.bad_images > 0 ||
+                     r.verification.left_out > 0 || r.identification.left_out > 0;
+    return bad ? kPartial : kOk;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "image.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -238,22 +239,24 @@ void run_jobs(std::vector<Job>& jobs, const fs::path& root, const AugmentOptions
 int prune(const fs::path& root, const std::set<std::string>& wanted,
           const std::set<std::string>& failed_sources, std::vector<std::string>& errors) {
     int removed = 0;
-    for (const auto& person : fs::directory_iterator(root)) {
-        const std::string name = person.path().filename().string();
-        const fs::path dir = person.path() / kAugmentedDir;
-        if (!is_safe_person_name(name) || !person.is_directory() || !fs::is_directory(dir)) continue;
-        for (const auto& e : fs::directory_iterator(dir)) {
-            const std::string file = e.path().filename().string();
+    // Only what scan_dataset lists can be pruned: entries it left out (and warned
+    // about) are neither followed nor removed here.
+    for (const auto& person : list_folder(root)) {
+        const fs::path dir = person.path / kAugmentedDir;
+        if (!is_safe_person_name(person.name) || !person.is_folder() || inspect_path(dir.string()).kind != FileKind::folder)
+            continue;
+        for (const auto& e : try_list_folder(dir)) {  // none when it cannot be listed (the scan warned)
+            const std::string& file = e.name;
             const auto parsed = parse_augmented_name(file);
-            if (!parsed || !e.is_regular_file() || file[0] == '.') continue;
-            const std::string rel = name + "/" + kAugmentedDir + "/" + file;
-            if (wanted.count(rel) || failed_sources.count(name + "/" + parsed->original_filename)) continue;
+            if (!parsed || !e.is_file() || file[0] == '.') continue;
+            const std::string rel = person.name + "/" + kAugmentedDir + "/" + file;
+            if (wanted.count(rel) || failed_sources.count(person.name + "/" + parsed->original_filename)) continue;
             std::error_code ec;
-            if (fs::remove(e.path(), ec)) {
+            if (fs::remove(e.path, ec)) {
                 ++removed;
                 spdlog::debug("{}: stale augmented copy removed", rel);
             } else if (ec) {
-                errors.push_back(e.path().string() + ": cannot remove stale copy: " + ec.message());
+                errors.push_back(e.path.string() + ": cannot remove stale copy: " + ec.message());
             }
         }
     }
@@ -296,6 +299,7 @@ AugmentSummary augment_dataset(const fs::path& root, const AugmentOptions& o,
     AugmentSummary s;
     s.originals = static_cast<int>(jobs.size());
     s.warnings = std::move(scan.warnings);
+    s.left_out = scan.left_out;
     std::set<std::string> wanted, failed_sources;
     for (const auto& job : jobs) {
         s.created += job.created;
@@ -309,8 +313,8 @@ AugmentSummary augment_dataset(const fs::path& root, const AugmentOptions& o,
     if (o.prune) {
         try {
             s.pruned = prune(root, wanted, failed_sources, s.errors);
-        } catch (const fs::filesystem_error& e) {
-            s.errors.push_back(e.path1().string() + ": cannot prune: " + e.code().message());
+        } catch (const Error& e) {
+            s.errors.push_back(std::string(e.what()) + " (nothing pruned)");
         }
     }
     spdlog::debug("augment {}: {} originals, {} created, {} kept, {} pruned, {} failed",

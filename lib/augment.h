@@ -54,6 +54,7 @@ struct AugmentSummary {
     int failed = 0;     // originals that could not be loaded or copies not written
     std::vector<std::string> errors;    // one line each, "path: cause"
     std::vector<std::string> warnings;  // from the dataset scan, one line each
+    int left_out = 0;                   // dataset entries left out as unreadable (DatasetScan::left_out)
 };
 
 // augment_dataset(root, options, progress)

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "image.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -62,27 +63,40 @@ bool is_op_name(std::string_view s) {
     });
 }
 
-// Directory entries sorted by name, so that warnings come out in a stable order.
-std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
-    std::vector<fs::directory_entry> out;
-    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e);
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
-    return out;
-}
-
 struct PersonScan {
     std::vector<DatasetImage> originals;
     std::vector<DatasetImage> augmented;
 };
 
+void leave_out(DatasetScan& scan, const std::string& rel, const PathInfo& info) {
+    scan.warnings.push_back(left_out_line(rel, info));
+    ++scan.left_out;
+}
+
+// list_folder, or nothing when the folder cannot be listed (left out, one line).
+std::vector<FolderEntry> entries_of(const fs::path& dir, const std::string& rel, DatasetScan& scan) {
+    try {
+        return list_folder(dir);
+    } catch (const Error& e) {
+        PathInfo info;
+        info.kind = FileKind::unreadable, info.is_folder = true, info.cause = e.cause();
+        leave_out(scan, rel, info);
+        return {};
+    }
+}
+
 void scan_augmented(const fs::path& dir, const std::string& person, PersonScan& ps,
                     DatasetScan& scan) {
-    for (const auto& e : sorted_entries(dir)) {
-        const std::string file = e.path().filename().string();
+    for (const auto& e : entries_of(dir, person + "/" + kAugmentedDir, scan)) {
+        const std::string& file = e.name;
         const std::string rel = person + "/" + kAugmentedDir + "/" + file;
-        if (is_hidden(e.path())) continue;
-        if (!e.is_regular_file() || !looks_like_image_path(e.path())) {
+        if (is_hidden(e.path)) continue;
+        const bool image_name = looks_like_image_path(e.path);
+        if (is_left_out(e, image_name, false)) {
+            leave_out(scan, rel, e.info);
+            continue;
+        }
+        if (!e.is_file() || !image_name) {
             spdlog::debug("{}: not an image file, ignored", rel);
             continue;
         }
@@ -92,7 +106,7 @@ void scan_augmented(const fs::path& dir, const std::string& person, PersonScan& 
             continue;
         }
         DatasetImage img{person, rel, person + "/" + parsed->original_filename, parsed->op,
-                         parsed->sha8, parsed->copy, e.path()};
+                         parsed->sha8, parsed->copy, e.path};
         ps.augmented.push_back(std::move(img));
     }
 }
@@ -100,18 +114,20 @@ void scan_augmented(const fs::path& dir, const std::string& person, PersonScan& 
 PersonScan scan_person(const fs::path& dir, const std::string& person, bool include_augmented,
                        DatasetScan& scan) {
     PersonScan ps;
-    for (const auto& e : sorted_entries(dir)) {
-        const std::string file = e.path().filename().string();
+    for (const auto& e : entries_of(dir, person, scan)) {
+        const std::string& file = e.name;
         const std::string rel = person + "/" + file;
-        if (is_hidden(e.path())) continue;
-        if (e.is_directory()) {
-            if (file == kAugmentedDir) {
-                if (include_augmented) scan_augmented(e.path(), person, ps, scan);
-            } else {
-                scan.warnings.push_back(rel + ": subfolder inside a person folder, skipped");
-            }
-        } else if (e.is_regular_file() && looks_like_image_path(e.path())) {
-            ps.originals.push_back(DatasetImage{person, rel, rel, "", "", -1, e.path()});
+        if (is_hidden(e.path)) continue;
+        if (e.folder_like() && file != kAugmentedDir) {
+            scan.warnings.push_back(rel + ": subfolder inside a person folder, skipped");
+        } else if (e.folder_like() || (file == kAugmentedDir && !e.is_file())) {
+            if (!include_augmented) continue;
+            if (e.is_folder()) scan_augmented(e.path, person, ps, scan);
+            else if (is_left_out(e, false, true)) leave_out(scan, rel, e.info);
+        } else if (is_left_out(e, looks_like_image_path(e.path), false)) {
+            leave_out(scan, rel, e.info);
+        } else if (e.is_file() && looks_like_image_path(e.path)) {
+            ps.originals.push_back(DatasetImage{person, rel, rel, "", "", -1, e.path});
         } else {
             spdlog::debug("{}: not an image file, ignored", rel);
         }
@@ -191,25 +207,24 @@ DatasetScan scan_dataset(const fs::path& root, bool include_augmented) {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) throw Error(root.string(), "no such dataset folder");
     DatasetScan scan;
-    try {
-        for (const auto& e : sorted_entries(root)) {
-            const std::string name = e.path().filename().string();
-            if (is_hidden(e.path())) continue;
-            std::string why;
-            if (e.is_directory()) {
-                if (!is_safe_person_name(name, &why)) {
-                    scan.warnings.push_back(name + ": unsafe person folder name (" + why + "), skipped");
-                    continue;
-                }
-                add_person(scan_person(e.path(), name, include_augmented, scan), scan);
-            } else if (looks_like_image_path(e.path())) {
-                scan.warnings.push_back(name + ": image outside any person folder, skipped");
-            } else {
-                spdlog::debug("{}: not an image file, ignored", name);
+    for (const auto& e : list_folder(root)) {  // throws when root cannot be listed
+        const std::string& name = e.name;
+        if (is_hidden(e.path)) continue;
+        std::string why;
+        if (e.folder_like()) {
+            if (!is_safe_person_name(name, &why)) {
+                scan.warnings.push_back(name + ": unsafe person folder name (" + why + "), skipped");
+                continue;
             }
+            if (e.is_folder()) add_person(scan_person(e.path, name, include_augmented, scan), scan);
+            else leave_out(scan, name, e.info);
+        } else if (is_left_out(e, looks_like_image_path(e.path), true)) {
+            leave_out(scan, name, e.info);
+        } else if (looks_like_image_path(e.path)) {
+            scan.warnings.push_back(name + ": image outside any person folder, skipped");
+        } else {
+            spdlog::debug("{}: not an image file, ignored", name);
         }
-    } catch (const fs::filesystem_error& e) {
-        throw Error(e.path1().string(), std::string("cannot list folder: ") + e.code().message());
     }
     std::sort(scan.images.begin(), scan.images.end(),
               [](const auto& a, const auto& b) { return a.rel_path < b.rel_path; });

@@ -56,6 +56,9 @@ struct DatasetImage {
 struct DatasetScan {
     std::vector<DatasetImage> images;   // sorted by rel_path (byte order): deterministic
     std::vector<std::string> warnings;  // one line each, "<path>: <what was skipped and why>"
+    int left_out = 0;                   // how many of the warnings are entries left out because
+                                        // they cannot be read (walk.h): a run reports these
+                                        // in its exit code, unlike layout warnings
     std::vector<std::string> people;    // sorted; people with at least one original
 };
 
@@ -69,7 +72,14 @@ struct DatasetScan {
 //            It does not read file contents: a copy of an original that has since
 //            changed is listed (`facepipe augment` prunes such copies).
 //            Warns (and keeps both) when two person folders have the same NFC form.
-//   throws:  Error(root, "no such dataset folder") when root is not a folder.
+//            Entries are listed with walk.h list_folder. Left out, one warning each
+//            (left_out_line) counted in left_out: a person folder or augmented/
+//            that cannot be listed, and every entry with an image name (or, at the
+//            root, that may be a person folder) that is not a readable regular file
+//            or folder: symlink loops, dangling symlinks, FIFOs, sockets, devices,
+//            symlinks to them, unreadable files. The scan goes on with the rest.
+//   throws:  Error(root, "no such dataset folder") when root is not a folder;
+//            Error(root, "cannot list folder: ...") when it cannot be listed.
 DatasetScan scan_dataset(const std::filesystem::path& root, bool include_augmented = true);
 
 // The parts of an augmented file's name.

@@ -163,6 +163,7 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
 
     EncodeSummary s;
     s.images = static_cast<int>(scan.images.size());
+    s.left_out = scan.left_out;
     std::set<std::string> present;
     for (const auto& img : scan.images) present.insert(img.rel_path);
     for (auto it = records.begin(); it != records.end();)
@@ -269,7 +270,9 @@ std::string format_summary(const EncodeSummary& s) {
     std::ostringstream out;
     out << s.images << " images (" << s.encoded << " encoded, " << s.reused << " unchanged, " << s.pruned
         << " pruned): " << s.ok << " faces of " << s.people << " people; " << s.no_face << " without a face, "
-        << s.unreadable << " unreadable, " << s.multi_face << " with several faces\n";
+        << s.unreadable << " unreadable, " << s.multi_face << " with several faces";
+    if (s.left_out > 0) out << "; " << s.left_out << " dataset entries left out (not readable files)";
+    out << "\n";
     char line[256];
     const PerEncodedImage per = per_encoded_image(s);
     std::snprintf(line, sizeof line,
@@ -292,6 +295,7 @@ std::string format_summary_json(const EncodeSummary& s) {
         {"no_face", s.no_face},
         {"unreadable", s.unreadable},
         {"multi_face", s.multi_face},
+        {"left_out", s.left_out},
         {"seconds", s.seconds},
         {"images_per_second", per.images_per_second},
         {"stage_ms", {{"load", s.load_ms},

@@ -43,6 +43,7 @@ struct EncodeSummary {
     int ok = 0;          // records with a descriptor
     int no_face = 0, unreadable = 0, multi_face = 0;
     int pruned = 0;      // records of files no longer in the dataset
+    int left_out = 0;    // dataset entries left out, not readable files (DatasetScan::left_out; warned)
     int people = 0;      // people with at least one descriptor
     double seconds = 0;
     double load_ms = 0;  // reading + decoding, summed over threads
@@ -76,7 +77,7 @@ std::string format_summary(const EncodeSummary& s);
 // The summary as one JSON object (`encode --format json`), indented, ending with
 // a newline. Fields, stable for scripts:
 //   images, encoded, reused, pruned, ok, people, no_face, unreadable,
-//   multi_face          integers, as in EncodeSummary
+//   multi_face, left_out  integers, as in EncodeSummary
 //   seconds             wall-clock time of the run
 //   images_per_second   encoded / seconds (0 when seconds is 0)
 //   stage_ms            {load, detect, landmarks, descriptor}: ms summed over threads

@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "people.h"
 #include "rollback.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -47,11 +48,14 @@ struct Seen {
 // SHA-256 -> the originals already in `dir`.
 std::map<std::string, Seen> existing_originals(const fs::path& dir, const std::string& folder) {
     std::map<std::string, Seen> by_hash;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string file = e.path().filename().string();
-        if (file.empty() || file[0] == '.' || !e.is_regular_file(ec) || !looks_like_image_path(e.path())) continue;
-        by_hash.emplace(sha256_file(e.path().string()), Seen{folder + "/" + file, file});
+    for (const auto& e : try_list_folder(dir)) {  // none for a new person
+        const std::string& file = e.name;
+        if (file.empty() || file[0] == '.' || !e.is_file() || !looks_like_image_path(e.path)) continue;
+        try {
+            by_hash.emplace(sha256_file(e.path.string()), Seen{folder + "/" + file, file});
+        } catch (const Error&) {
+            // swapped for something unreadable since listed: not a duplicate of anything
+        }
     }
     return by_hash;
 }

@@ -141,7 +141,7 @@ VerificationReport run_verification(const EvalOptions& o, std::shared_ptr<const 
     rep.folds = pf.folds;
     rep.per_fold = pf.per_fold;
     rep.pairs = static_cast<int>(pf.pairs.size());
-    const EncodingsFile enc = encode_cached(root, cache, false, o, models, progress);
+    const EncodingsFile enc = encode_cached(root, cache, false, o, models, progress, &rep.left_out);
 
     const StemIndex index(enc);
     std::set<std::string> bad_images;
@@ -175,7 +175,7 @@ IdentificationReport run_identification(const EvalOptions& o, std::shared_ptr<co
     const fs::path cache = cache_file(o.cache_dir.empty() ? default_cache_dir() : o.cache_dir, o.dataset);
     rep.dataset = o.dataset.string();
     rep.cache = cache.string();
-    const EncodingsFile enc = encode_cached(o.dataset, cache, o.include_augmented, o, models, progress);
+    const EncodingsFile enc = encode_cached(o.dataset, cache, o.include_augmented, o, models, progress, &rep.left_out);
     for (const auto& r : enc.records) {
         if (r.status == EncodeStatus::ok) continue;
         rep.problems.push_back(r.path + ": " + r.note);
@@ -280,7 +280,7 @@ nlohmann::ordered_json verification_json(const VerificationReport& v) {
             {"folds", v.folds}, {"per_fold", v.per_fold}, {"pairs", v.pairs},
             {"accuracy_mean", v.score.accuracy_mean}, {"accuracy_std", v.score.accuracy_std},
             {"fold_results", folds}, {"fixed_threshold", rates_json(v.score.fixed)}, {"roc", roc},
-            {"missing_pairs", v.missing_pairs}, {"problems", v.problems}, {"bad_images", v.bad_images}};
+            {"missing_pairs", v.missing_pairs}, {"problems", v.problems}, {"bad_images", v.bad_images}, {"left_out", v.left_out}};
 }
 
 nlohmann::ordered_json identification_json(const IdentificationReport& i) {
@@ -297,7 +297,7 @@ nlohmann::ordered_json identification_json(const IdentificationReport& i) {
             {"closed_set", {{"evaluated", s.closed_evaluated}, {"correct", s.closed_correct},
                             {"accuracy", s.closed_accuracy()}}},
             {"open_set", {{"strangers", s.strangers}, {"genuine", s.closed_evaluated}, {"rows", rows}}},
-            {"recommended", rec}, {"warnings", s.warnings}, {"problems", i.problems}, {"bad_images", i.bad_images}};
+            {"recommended", rec}, {"warnings", s.warnings}, {"problems", i.problems}, {"bad_images", i.bad_images}, {"left_out", i.left_out}};
 }
 
 // A reproducible shuffle (std::shuffle's draws differ between standard libraries).
@@ -522,7 +522,7 @@ fs::path cache_file(const fs::path& cache_dir, const fs::path& root) {
 
 EncodingsFile encode_cached(const fs::path& root, const fs::path& cache, bool include_augmented,
                             const EvalOptions& o, std::shared_ptr<const LoadedModels> models,
-                            const ProgressCallback& progress) {
+                            const ProgressCallback& progress, int* left_out) {
     std::error_code ec;
     if (!fs::exists(cache.parent_path(), ec)) {
         fs::create_directories(cache.parent_path(), ec);
@@ -537,6 +537,7 @@ EncodingsFile encode_cached(const fs::path& root, const fs::path& cache, bool in
     eo.analyzer = o.analyzer;
     eo.rebuild = cache_needs_rebuild(cache, models->files().model_id());
     const EncodeSummary s = encode_dataset(eo, models, progress);
+    if (left_out) *left_out = s.left_out;
     spdlog::info("{}: {} images, {} encoded, {} from the cache {}", root.string(), s.images, s.encoded, s.reused,
                  cache.string());
     return read_encodings(cache.string());

@@ -210,6 +210,7 @@ struct VerificationReport {
     VerificationScore score;
     std::vector<std::string> problems;  // "<pairs>:<line>: <image>: <why>", one per missing pair
     int bad_images = 0;                 // absent or unreadable (bad data, unlike a photo with no face)
+    int left_out = 0;                   // entries of root left out, not readable files (warned; DatasetScan)
 };
 
 struct IdentificationReport {
@@ -217,6 +218,7 @@ struct IdentificationReport {
     IdentificationScore score;
     std::vector<std::string> problems;  // photos skipped (no face, unreadable), one line each
     int bad_images = 0;                 // unreadable
+    int left_out = 0;                   // dataset entries left out, not readable files (warned; DatasetScan)
 };
 
 struct EvalReport {
@@ -233,10 +235,12 @@ std::filesystem::path default_cache_dir();
 std::filesystem::path cache_file(const std::filesystem::path& cache_dir, const std::filesystem::path& root);
 
 // encode_dataset(root) into `cache` and the records. A cache that cannot be read
-// or was made with other models is rebuilt (it is only a cache).
+// or was made with other models is rebuilt (it is only a cache). *left_out (when
+// given): the entries of root the scan left out (EncodeSummary::left_out).
 EncodingsFile encode_cached(const std::filesystem::path& root, const std::filesystem::path& cache,
                             bool include_augmented, const EvalOptions& options,
-                            std::shared_ptr<const LoadedModels> models, const ProgressCallback& progress);
+                            std::shared_ptr<const LoadedModels> models, const ProgressCallback& progress,
+                            int* left_out = nullptr);
 
 // requires: options.pairs or options.dataset set; models loaded.
 // ensures:  the report of each protocol asked for. Throws Error for a malformed

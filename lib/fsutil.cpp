@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
+#include <utility>
 
 #include "error.h"
 
@@ -121,19 +121,124 @@ void write_files_atomic(const std::vector<FileToWrite>& files) {
     for (const auto& f : files) sync_folder(f.path);
 }
 
+namespace {
+
+// The noun of a file type that is neither a regular file nor a folder.
+const char* special_noun(mode_t mode, FileKind* kind) {
+    switch (mode & S_IFMT) {
+        case S_IFIFO: return *kind = FileKind::fifo, "FIFO";
+        case S_IFSOCK: return *kind = FileKind::socket, "socket";
+        case S_IFCHR: return *kind = FileKind::char_device, "character device";
+        case S_IFBLK: return *kind = FileKind::block_device, "block device";
+        default: return *kind = FileKind::other, "special file";
+    }
+}
+
+std::string special_cause(mode_t mode, bool symlink, FileKind* kind) {
+    return std::string(symlink ? "is a symlink to a " : "is a ") + special_noun(mode, kind) + ", not a regular file";
+}
+
+std::string link_target(const std::string& path) {
+    char buf[4096];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("?");
+}
+
+// Closes a descriptor on every way out of a scope, unless released.
+struct FdGuard {
+    int fd;
+    ~FdGuard() {
+        if (fd >= 0) ::close(fd);
+    }
+    int release() { return std::exchange(fd, -1); }
+};
+
+}  // namespace
+
+PathInfo inspect_path(const std::string& path) {
+    PathInfo info;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        const int err = errno;
+        if (err == ENOENT || err == ENOTDIR) {
+            info.kind = FileKind::missing, info.cause = "no such file or folder";
+        } else if (err == ELOOP) {  // a symlink loop among the folders leading to it
+            info.kind = FileKind::symlink_loop, info.cause = "is inside a symlink loop";
+        } else {
+            info.kind = FileKind::unreadable, info.cause = "cannot be reached: " + std::string(std::strerror(err));
+        }
+        return info;
+    }
+    info.symlink = S_ISLNK(st.st_mode);
+    if (info.symlink && ::stat(path.c_str(), &st) != 0) {
+        const int err = errno;
+        if (err == ELOOP) info.kind = FileKind::symlink_loop, info.cause = "is a symlink loop";
+        else if (err == ENOENT || err == ENOTDIR)
+            info.kind = FileKind::dangling_symlink, info.cause = "is a dangling symlink (to " + link_target(path) + ")";
+        else
+            info.kind = FileKind::unreadable, info.cause = "is a symlink that cannot be followed: " + std::string(std::strerror(err));
+        return info;
+    }
+    if (S_ISREG(st.st_mode)) {
+        info.kind = FileKind::regular;
+        if (::faccessat(AT_FDCWD, path.c_str(), R_OK, AT_EACCESS) != 0 && errno == EACCES)
+            info.kind = FileKind::unreadable, info.cause = "cannot be read: " + std::string(std::strerror(EACCES));
+    } else if (S_ISDIR(st.st_mode)) {
+        info.kind = FileKind::folder;
+        if (::faccessat(AT_FDCWD, path.c_str(), R_OK | X_OK, AT_EACCESS) != 0 && errno == EACCES) {
+            info.kind = FileKind::unreadable, info.is_folder = true;
+            info.cause = "is a folder that cannot be listed: " + std::string(std::strerror(EACCES));
+        }
+    } else {
+        info.cause = special_cause(st.st_mode, info.symlink, &info.kind);
+    }
+    return info;
+}
+
+int open_regular_file(const std::string& path, std::uint64_t* size) {
+    // Refuse what lstat/stat already show without opening it: opening a device
+    // may have effects of its own (a tape rewinds, a modem line wakes up).
+    const PathInfo info = inspect_path(path);
+    if (info.kind == FileKind::folder || info.is_folder) throw Error(path, "is a directory, not a file");
+    if (info.kind != FileKind::regular && info.kind != FileKind::missing && info.kind != FileKind::unreadable)
+        throw Error(path, info.cause);
+    FdGuard fd{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+    if (fd.fd < 0) throw Error(path, std::string("cannot open: ") + errno_text());
+    struct stat st {};
+    if (::fstat(fd.fd, &st) != 0) throw Error(path, std::string("cannot stat: ") + errno_text());
+    // Swapped between the stat and the open: what was opened decides.
+    if (S_ISDIR(st.st_mode)) throw Error(path, "is a directory, not a file");
+    FileKind kind;
+    if (!S_ISREG(st.st_mode)) throw Error(path, special_cause(st.st_mode, info.symlink, &kind));
+    if (size) *size = static_cast<std::uint64_t>(st.st_size);
+    return fd.release();
+}
+
 std::string read_file(const std::string& path, std::uint64_t max_bytes) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) throw Error(path, "is a directory, not a file");
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw Error(path, std::string("cannot open: ") + errno_text());
-    const std::streamoff size = in.tellg();
-    if (size < 0) throw Error(path, "cannot determine file size");
-    if (static_cast<std::uint64_t>(size) > max_bytes)
-        throw LimitError(path, "file is too large (" + std::to_string(size) + " bytes, limit " +
-                              std::to_string(max_bytes) + ")");
+    std::uint64_t size = 0;
+    FdGuard fd{open_regular_file(path, &size)};
+    auto too_large = [&](std::uint64_t n) {
+        return LimitError(path, "file is too large (" + std::to_string(n) + " bytes, limit " +
+                                    std::to_string(max_bytes) + ")");
+    };
+    if (size > max_bytes) throw too_large(size);
     std::string bytes(static_cast<size_t>(size), '\0');
-    in.seekg(0);
-    if (size > 0 && !in.read(bytes.data(), size)) throw Error(path, "read error");
+    size_t done = 0;
+    for (;;) {
+        if (done == bytes.size()) {  // the size fstat gave is reached: the file may have grown
+            if (bytes.size() > max_bytes) throw too_large(bytes.size());
+            bytes.resize(bytes.size() + std::min<std::uint64_t>(1 << 16, max_bytes + 1 - bytes.size()));
+        }
+        const ssize_t n = ::read(fd.fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error(path, std::string("read error: ") + errno_text());
+        }
+        if (n == 0) break;
+        done += static_cast<size_t>(n);
+    }
+    if (done > max_bytes) throw too_large(done);
+    bytes.resize(done);
     return bytes;
 }
 

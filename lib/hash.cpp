@@ -1,15 +1,16 @@
 #include "hash.h"
 
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <vector>
 
 #include "error.h"
+#include "fsutil.h"
 
 namespace facepipe {
 namespace {
@@ -53,15 +54,21 @@ std::string sha256_raw(std::string_view bytes) {
 }
 
 std::string sha256_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
+    const int fd = open_regular_file(path);  // never blocks on a FIFO or device
     Sha256 h;
     std::vector<char> buf(1 << 16);
-    while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        h.update(buf.data(), static_cast<size_t>(in.gcount()));
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            throw Error(path, std::string("read error: ") + std::strerror(err));
+        }
+        if (n == 0) break;
+        h.update(buf.data(), static_cast<size_t>(n));
     }
-    if (in.bad()) throw Error(path, "read error");
+    ::close(fd);
     return h.hex();
 }
 

@@ -12,8 +12,9 @@ std::string sha256_hex(std::string_view bytes);
 // The 32 raw digest bytes (binary file headers store these).
 std::string sha256_raw(std::string_view bytes);
 
-// Lower-case hex SHA-256 of a file's contents, streamed. Throws Error(path, ...)
-// when the file cannot be read.
+// Lower-case hex SHA-256 of a regular file's contents, streamed (opened by
+// fsutil.h open_regular_file). Throws Error(path, ...) when the file cannot be
+// read or is not a regular file.
 std::string sha256_file(const std::string& path);
 
 }  // namespace facepipe

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "lock.h"
 #include "rollback.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -70,13 +71,12 @@ RemoveReport remove_entries(std::string_view person, std::optional<std::string_v
                          "one person (to start over, delete the dataset and the model files)");
 
     const auto change = rollback_for(o);
-    std::error_code ec;
     if (id && own > 1) {  // the photo and its augmented copies
         r.removed.push_back(r.person + "/" + std::string(*id));
         std::vector<fs::path> copies;
-        for (const auto& e : fs::directory_iterator(dir / kAugmentedDir, ec)) {
-            const auto parsed = parse_augmented_name(e.path().filename().string());
-            if (parsed && parsed->original_filename == *id) copies.push_back(e.path());
+        for (const auto& e : try_list_folder(dir / kAugmentedDir)) {
+            const auto parsed = parse_augmented_name(e.name);
+            if (parsed && parsed->original_filename == *id) copies.push_back(e.path);
         }
         change->move_aside(dir / std::string(*id));
         for (const auto& c : copies) change->move_aside(c);
@@ -85,8 +85,8 @@ RemoveReport remove_entries(std::string_view person, std::optional<std::string_v
         for (const auto& p : people)
             if (p.name == r.person)
                 for (const auto& photo : p.photos) r.removed.push_back(r.person + "/" + photo.id);
-        for (const auto& e : fs::directory_iterator(dir / kAugmentedDir, ec))
-            r.augmented_removed += parse_augmented_name(e.path().filename().string()).has_value();
+        for (const auto& e : try_list_folder(dir / kAugmentedDir))
+            r.augmented_removed += parse_augmented_name(e.name).has_value();
         change->move_aside(dir);
         r.person_removed = true;
     }
@@ -120,9 +120,9 @@ std::vector<PersonInfo> list_people(const fs::path& dataset) {
 std::string person_folder(const fs::path& dataset, const std::string& name) {
     std::error_code ec;
     if (fs::is_directory(dataset / name, ec)) return name;
-    for (const auto& e : fs::directory_iterator(dataset, ec)) {
-        const std::string folder = e.path().filename().string();
-        if (e.is_directory(ec) && normalise_person_name(folder).value_or("") == name) {
+    for (const auto& e : try_list_folder(dataset)) {
+        const std::string& folder = e.name;
+        if (e.is_folder() && normalise_person_name(folder).value_or("") == name) {
             spdlog::info("{}: using the existing folder '{}', the same name in another Unicode form", name,
                          printable(folder));
             return folder;

@@ -16,29 +16,37 @@
 #include "fsutil.h"
 #include "threads.h"
 #include "version.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::istream& in,
-                                       std::vector<ImageLabels>* missing) {
+                                       std::vector<ImageLabels>* left_out) {
     std::vector<std::string> out;
+    auto leave_out = [&](const std::string& p, const std::string& cause) {
+        if (!left_out) return;
+        ImageLabels r;
+        r.input = p;
+        r.error = cause;
+        left_out->push_back(std::move(r));
+    };
     auto add = [&](const std::string& p) {
-        std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            std::vector<std::string> found;
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-                if (it->is_regular_file(ec) && looks_like_image_path(it->path())) found.push_back(it->path().string());
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else if (fs::exists(p, ec)) {
-            out.push_back(p);
-        } else if (missing) {
-            ImageLabels r;
-            r.input = p;
-            r.error = "no such file or folder";
-            missing->push_back(r);
+        const PathInfo info = inspect_path(p);
+        if (info.kind == FileKind::folder) {
+            try {
+                TreeWalk walk = walk_tree(p, [](const fs::path& f) { return looks_like_image_path(f); });
+                out.insert(out.end(), walk.files.begin(), walk.files.end());
+                for (const auto& [path, cause] : walk.left_out) leave_out(path, cause);
+            } catch (const Error& e) {
+                leave_out(p, e.cause());
+            }
+        } else if (info.kind == FileKind::regular || (info.kind == FileKind::unreadable && !info.is_folder)) {
+            out.push_back(p);  // an unreadable file is reported by label_image, as when it fails to read
+        } else {
+            // Missing, or what can never be read as an image: a FIFO (reading it would
+            // wait for a writer), a socket, a device, a symlink loop or dangling link.
+            leave_out(p, info.cause);
         }
     };
     for (const auto& a : args) {

@@ -43,10 +43,15 @@ struct ImageLabels {
 };
 
 // Expands the command line's inputs: files as given, folders recursively (image
-// files only, sorted), and "-" as one path per line from `in`. Missing paths are
-// returned as results with an error rather than dropped.
+// files only, sorted; walk.h walk_tree, which follows symlinks to folders but
+// not into a loop), and "-" as one path per line from `in`. Nothing is opened.
+// Inputs that cannot be read as files are returned in *left_out (when given) as
+// results with their one-line error rather than dropped: a missing path ("no
+// such file or folder"), and, given or found in a folder (with an image name),
+// a FIFO, socket or device ("is a FIFO, not a regular file"...), a symlink loop,
+// a dangling symlink, a folder that cannot be listed.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::istream& in,
-                                       std::vector<ImageLabels>* missing);
+                                       std::vector<ImageLabels>* left_out);
 
 // Refuses (throws ModelError) when the classifier was trained on descriptors
 // from other models than those loaded. Not thread-safe (it owns a

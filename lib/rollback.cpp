@@ -10,6 +10,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "fsutil.h"
+#include "walk.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -24,13 +25,12 @@ void remove_leftovers(const fs::path& dataset, const std::vector<fs::path>& arti
     std::error_code ec;
     for (const auto& a : artifacts)
         if (fs::remove(undo_path(a), ec)) spdlog::info("{}: removed, left by an unfinished run", undo_path(a).string());
-    for (const auto& e : fs::directory_iterator(dataset, ec)) {
-        const std::string name = e.path().filename().string();
-        if (name.rfind(kUndoPrefix, 0) != 0) continue;
+    for (const auto& e : try_list_folder(dataset)) {
+        if (e.name.rfind(kUndoPrefix, 0) != 0) continue;
         std::error_code rm;
-        fs::remove_all(e.path(), rm);
-        if (rm) spdlog::warn("{}: cannot remove what an unfinished run left: {}", e.path().string(), rm.message());
-        else spdlog::info("{}: removed, left by an unfinished run", e.path().string());
+        fs::remove_all(e.path, rm);
+        if (rm) spdlog::warn("{}: cannot remove what an unfinished run left: {}", e.path.string(), rm.message());
+        else spdlog::info("{}: removed, left by an unfinished run", e.path.string());
     }
 }
 
@@ -106,15 +106,14 @@ void Rollback::move_aside(const fs::path& entry) {
 // and "<person>/augmented/" for the folder itself.
 std::set<std::string> Rollback::augmented_copies() const {
     std::set<std::string> out;
-    std::error_code ec;
-    for (const auto& person : fs::directory_iterator(dataset_, ec)) {
-        const std::string name = person.path().filename().string();
-        const fs::path dir = person.path() / kAugmentedDir;
-        std::error_code e2;
-        if (name.empty() || name[0] == '.' || !fs::is_directory(dir, e2)) continue;
+    for (const auto& person : try_list_folder(dataset_)) {
+        const std::string& name = person.name;
+        const fs::path dir = person.path / kAugmentedDir;
+        std::error_code ec;
+        if (name.empty() || name[0] == '.' || !fs::is_directory(dir, ec)) continue;
         const std::string rel = name + "/" + kAugmentedDir + "/";
         out.insert(rel);
-        for (const auto& f : fs::directory_iterator(dir, e2)) out.insert(rel + f.path().filename().string());
+        for (const auto& f : try_list_folder(dir)) out.insert(rel + f.name);
     }
     return out;
 }

@@ -82,6 +82,82 @@ exclude_regex() {
   if [ "${1:-0}" -eq 1 ]; then echo '(.*/)?\..*'; else echo '(.*/)?\..*|(.*/)?augmented/.*'; fi
 }
 
+# What a dataset entry that is not a readable file or folder is, for its one line
+# (the same words as facepipe's walks, lib/walk.h). Decided on the entry's type.
+entry_kind() {
+  local p="$1" to=""
+  if [ -L "$p" ]; then to="a symlink to a "; fi
+  if [ -L "$p" ] && [ ! -e "$p" ]; then
+    # Follow the chain of links: one that never ends (40 links, the kernel's limit) is a loop.
+    local q="$p" n=0 t
+    while [ -L "$q" ] && [ "$n" -lt 40 ]; do
+      t="$(readlink -- "$q")"
+      case "$t" in /*) q="$t" ;; *) q="$(dirname -- "$q")/$t" ;; esac
+      n=$((n + 1))
+    done
+    if [ "$n" -ge 40 ]; then echo "is a symlink loop"; else echo "is a dangling symlink"; fi
+  elif [ -p "$p" ]; then echo "is ${to:-a }FIFO, not a regular file"
+  elif [ -S "$p" ]; then echo "is ${to:-a }socket, not a regular file"
+  elif [ -c "$p" ]; then echo "is ${to:-a }character device, not a regular file"
+  elif [ -b "$p" ]; then echo "is ${to:-a }block device, not a regular file"
+  elif [ -d "$p" ]; then echo "is a folder that cannot be listed"
+  else echo "cannot be read"; fi
+}
+
+# The entries under dataset folder $1 that gsutil must not be given, NUL-separated,
+# relative to $1: symlink loops and dangling symlinks (gsutil rsync aborts the whole
+# sync on them), FIFOs (it waits on them for ever), devices (it would copy /dev/zero
+# without end), sockets, unreadable files and folders. Hidden entries are skipped
+# (never synced), and so are augmented/ folders unless $2 is 1. A symlink to a
+# folder is not listed: gsutil does not follow those.
+unsyncable_entries() {
+  local dir="$1" with_augmented="${2:-0}" aug=()
+  [ "$with_augmented" -eq 1 ] || aug=(-o -path "$dir/*/augmented" -prune)
+  find "$dir" -mindepth 1 \( -name '.*' -prune "${aug[@]}" \) -o \
+    \( -type l ! -xtype f ! -xtype d -print0 \) -o \
+    \( ! -type l ! -type f ! -type d -print0 \) -o \
+    \( ! -readable -print0 -prune \) 2>/dev/null |
+    while IFS= read -r -d '' p; do printf '%s\0' "${p#"$dir"/}"; done
+}
+
+# Logs one line per unsyncable entry of dataset $1 (unsyncable_entries $1 $2):
+# "<path>: <kind>; left out". True when there was any.
+warn_unsyncable() {
+  local dir="$1" with_augmented="$2" rel none=1
+  while IFS= read -r -d '' rel; do
+    log "warning: $dir/$rel: $(entry_kind "$dir/$rel"); left out"
+    none=0
+  done < <(unsyncable_entries "$dir" "$with_augmented")
+  return "$none"
+}
+
+# Fills folder $2 with symlinks to the files of dataset $1 that gsutil can copy
+# (readable regular files, or symlinks to them), at the same relative paths, hidden
+# ones aside. gsutil stats every file it lists before it applies -x, so a dangling
+# symlink aborts the sync even when excluded: a push from $2 never meets one.
+stage_syncable() {
+  local dir="$1" out="$2" abs rel
+  abs="$(cd "$dir" && pwd)"
+  mkdir -p "$out"
+  while IFS= read -r -d '' rel; do
+    rel="${rel#./}"
+    mkdir -p "$out/$(dirname -- "$rel")"
+    ln -s "$abs/$rel" "$out/$rel"
+  done < <(cd "$abs" && find . -mindepth 1 \( -name '.*' -prune \) -o \( ! -readable -prune \) -o \( -xtype f -print0 \))
+}
+
+# Logs one line per symlink of dataset $1 that leads nowhere readable (dangling, a loop):
+# gsutil rsync aborts when it lists one, also as the destination of a pull. True
+# when there was any (a pull then passes -e: gsutil leaves local symlinks alone).
+warn_broken_links() {
+  local dir="$1" p none=1
+  while IFS= read -r -d '' p; do
+    log "warning: $p: $(entry_kind "$p"); left out"
+    none=0
+  done < <(find "$dir" -mindepth 1 \( -name '.*' -prune \) -o \( -type l ! -readable -print0 \) 2>/dev/null)
+  return "$none"
+}
+
 # Takes the lock on fd 9 for the rest of the script (children inherit it, so a
 # step still running after this shell is killed keeps it until it ends).
 # $1: 1 = give up at once when busy; $2: seconds to wait (empty = forever).

@@ -19,7 +19,9 @@
 #   FACEPIPE_BIN (default: facepipe on PATH, else build/facepipe), FACEPIPE_DATASET,
 #   FACEPIPE_ENCODINGS, FACEPIPE_MODEL, FACEPIPE_LABELS, FACEPIPE_LOCK (default:
 #   facepipe.lock beside the model; the lock facepipe enroll and retrain.sh take).
-# Exit codes: 0 done; 1 a transfer or check failed (a pull then leaves every local artifact
+# Dataset entries that are not readable files (symlink loops, dangling symlinks, FIFOs,
+#   sockets, devices, unreadable files) are left out of a push, one warning line each.
+# Exit codes: 0 done (also when entries were left out); 1 a transfer or check failed (a pull then leaves every local artifact
 #   as it was); 2 usage error; 3 the lock was busy (--no-wait, --wait-timeout).
 set -euo pipefail
 # shellcheck source=scripts/sync-common.sh
@@ -78,7 +80,14 @@ push() {
   if [ -d "$DATASET" ]; then
     ensure_remote_dir "$BUCKET/dataset"
     local delete=(); [ "$DELETE" -eq 1 ] && delete=(-d)
-    run_gsutil -m rsync -r "${delete[@]}" -x "$EXCLUDE" "$DATASET/" "$BUCKET/dataset/" || die 1 "dataset upload failed"
+    # Entries that are not readable files (FIFOs, symlink loops...) are left out, one line
+    # each: the push goes from a tree of links to the rest.
+    local src="$DATASET"
+    if warn_unsyncable "$DATASET" "$WITH_AUGMENTED"; then
+      stage_syncable "$DATASET" "$WORK/dataset"
+      src="$WORK/dataset"
+    fi
+    run_gsutil -m rsync -r "${delete[@]}" -x "$EXCLUDE" "$src/" "$BUCKET/dataset/" || die 1 "dataset upload failed"
     log "dataset pushed to $BUCKET/dataset/"
   else
     log "no dataset folder $DATASET; only artifacts pushed"
@@ -134,9 +143,10 @@ pull() {
   fi
   # Data first; missing remote dataset is not an error when artifacts are there.
   mkdir -p "$DATASET"
-  local before=()
+  local before=() links=()
   mapfile -d '' before < <(list_files "$DATASET")
-  if ! run_gsutil -m rsync -r -x "$EXCLUDE" "$BUCKET/dataset/" "$DATASET/"; then
+  if warn_broken_links "$DATASET"; then links=(-e); fi
+  if ! run_gsutil -m rsync -r "${links[@]}" -x "$EXCLUDE" "$BUCKET/dataset/" "$DATASET/"; then
     local note; note="$(disk_note "$DATASET")"
     remove_new_files "$DATASET" "${before[@]}"
     if remote_exists "$BUCKET/dataset"; then

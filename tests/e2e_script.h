@@ -47,8 +47,10 @@ std::vector<std::string> script_argv(const std::string& name, const std::vector<
 std::map<std::string, std::string> script_env(std::map<std::string, std::string> env = {});
 
 // Writes a small valid encodings.bin, model.bin and labels.bin into `dir` (made
-// by the library from synthetic descriptors: no face models needed).
-void write_synthetic_artifacts(const std::filesystem::path& dir, int people = 3);
+// by the library from synthetic descriptors: no face models needed). With the
+// model_id of real models (models.h ModelFiles::model_id), predict accepts them.
+void write_synthetic_artifacts(const std::filesystem::path& dir, int people = 3,
+                               const std::string& model_id = "resnet:000000000000/landmarks:000000000000");
 
 // True when every regular file under a and b has the same relative path and bytes.
 bool same_tree(const std::filesystem::path& a, const std::filesystem::path& b, std::string* diff = nullptr);

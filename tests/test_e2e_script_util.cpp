@@ -113,9 +113,9 @@ RunResult run_script(const std::string& name, const std::vector<std::string>& ar
     return c.wait();
 }
 
-void write_synthetic_artifacts(const fs::path& dir, int people) {
+void write_synthetic_artifacts(const fs::path& dir, int people, const std::string& model_id) {
     EncodingsFile f;
-    f.model_id = "resnet:000000000000/landmarks:000000000000";
+    f.model_id = model_id;
     std::mt19937 rng(7);
     std::normal_distribution<float> noise(0.f, 0.02f);
     for (int p = 0; p < people; ++p)

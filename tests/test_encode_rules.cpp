@@ -31,6 +31,7 @@ EncodeSummary sample_summary() {
     s.no_face = 1;
     s.unreadable = 1;
     s.multi_face = 2;
+    s.left_out = 0;
     s.seconds = 2.0;
     s.load_ms = 40;
     s.times.detect_ms = 80;
@@ -69,6 +70,11 @@ TEST_CASE("format_summary: the table text, two lines") {
           "2 with several faces\n"
           "2.0 s, 2.0 images/s encoded; ms per encoded image: load 10.0, detect 20.0, landmarks 5.0, "
           "descriptor 10.0\n");
+    EncodeSummary left = sample_summary();  // entries the scan left out are counted, when there are some
+    left.left_out = 3;
+    CHECK(format_summary(left).find("2 with several faces; 3 dataset entries left out (not readable files)\n") !=
+          std::string::npos);
+    CHECK(nlohmann::json::parse(format_summary_json(left))["left_out"] == 3);
 }
 
 TEST_CASE("format_summary_json: every field of the summary, by name") {
@@ -85,6 +91,7 @@ TEST_CASE("format_summary_json: every field of the summary, by name") {
     CHECK(j["no_face"] == 1);
     CHECK(j["unreadable"] == 1);
     CHECK(j["multi_face"] == 2);
+    CHECK(j["left_out"] == 0);
     CHECK(j["seconds"].get<double>() == doctest::Approx(2.0));
     CHECK(j["images_per_second"].get<double>() == doctest::Approx(2.0));
     CHECK(j["stage_ms"]["load"].get<double>() == doctest::Approx(40));
@@ -98,7 +105,7 @@ TEST_CASE("format_summary_json: every field of the summary, by name") {
     REQUIRE(j["problems"].size() == 2);
     CHECK(j["problems"][0] == "duo/duo.jpg: 2 faces, kept the largest");
     CHECK(j["problems"][1] == "x/blank.png: no face found");
-    CHECK(j.size() == 14);  // a new field is added here and in encode.h's list
+    CHECK(j.size() == 15);  // a new field is added here and in encode.h's list
 }
 
 TEST_CASE("format_summary_json: a run that encoded nothing, and a path that is not UTF-8") {
