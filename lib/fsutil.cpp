@@ -214,9 +214,11 @@ int open_regular_file(const std::string& path, std::uint64_t* size) {
     return fd.release();
 }
 
-std::string read_file(const std::string& path, std::uint64_t max_bytes) {
-    std::uint64_t size = 0;
-    FdGuard fd{open_regular_file(path, &size)};
+namespace {
+
+// Reads `fd` to its end: `size` bytes are expected (fstat's), more are taken
+// while the total stays within max_bytes, else LimitError.
+std::string read_to_end(int fd, const std::string& path, std::uint64_t size, std::uint64_t max_bytes) {
     auto too_large = [&](std::uint64_t n) {
         return LimitError(path, "file is too large (" + std::to_string(n) + " bytes, limit " +
                                     std::to_string(max_bytes) + ")");
@@ -229,7 +231,7 @@ std::string read_file(const std::string& path, std::uint64_t max_bytes) {
             if (bytes.size() > max_bytes) throw too_large(bytes.size());
             bytes.resize(bytes.size() + std::min<std::uint64_t>(1 << 16, max_bytes + 1 - bytes.size()));
         }
-        const ssize_t n = ::read(fd.fd, bytes.data() + done, bytes.size() - done);
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw Error(path, std::string("read error: ") + errno_text());
@@ -240,6 +242,26 @@ std::string read_file(const std::string& path, std::uint64_t max_bytes) {
     if (done > max_bytes) throw too_large(done);
     bytes.resize(done);
     return bytes;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path, std::uint64_t max_bytes) {
+    std::uint64_t size = 0;
+    FdGuard fd{open_regular_file(path, &size)};
+    return read_to_end(fd.fd, path, size, max_bytes);
+}
+
+std::string read_file_or_pipe(const std::string& path, std::uint64_t max_bytes) {
+    if (inspect_path(path).kind != FileKind::fifo) return read_file(path, max_bytes);
+    // Blocking on purpose: the user named this pipe, and its writer is theirs.
+    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (fd.fd < 0) throw Error(path, std::string("cannot open: ") + errno_text());
+    struct stat st {};
+    if (::fstat(fd.fd, &st) != 0) throw Error(path, std::string("cannot stat: ") + errno_text());
+    FileKind kind;
+    if (!S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode)) throw Error(path, special_cause(st.st_mode, false, &kind));
+    return read_to_end(fd.fd, path, 0, max_bytes);
 }
 
 }  // namespace facepipe

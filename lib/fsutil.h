@@ -96,4 +96,12 @@ int open_regular_file(const std::string& path, std::uint64_t* size = nullptr);
 // past it while read (a guard against hostile or mistaken inputs).
 std::string read_file(const std::string& path, std::uint64_t max_bytes = (1ull << 32));
 
+// read_file_or_pipe(path, max_bytes)
+//   ensures: read_file(path, max_bytes), except that a FIFO (a named pipe, or the
+//            /dev/fd/N of a shell's `<(...)`) is read too, to its end: for a secret
+//            a user passes through a pipe on purpose (serve's --api-key-file). It
+//            waits for the pipe's writer. Devices, sockets and folders are refused
+//            as by read_file.
+std::string read_file_or_pipe(const std::string& path, std::uint64_t max_bytes = (1ull << 32));
+
 }  // namespace facepipe

@@ -50,7 +50,7 @@ std::string checked_api_key(std::string key, const std::string& subject) {
 std::string read_api_key_file(const std::filesystem::path& path) {
     std::string bytes;
     try {
-        bytes = read_file(path.string(), 1 << 16);
+        bytes = read_file_or_pipe(path.string(), 1 << 16);
     } catch (const Error& e) {
         throw UsageError("--api-key-file", e.what());
     }

@@ -16,7 +16,9 @@ namespace facepipe {
 
 // read_api_key_file(path)
 //   ensures: the file's first line without surrounding white space; warns
-//            (log) when the file is readable by group or others.
+//            (log) when the file is readable by group or others. The file may
+//            be a pipe (`--api-key-file <(pass show facepipe)`): fsutil.h's
+//            read_file_or_pipe.
 //   throws:  UsageError("--api-key-file", ...) when the file cannot be read,
 //            the key is empty, longer than 4096 bytes, or holds control
 //            characters.

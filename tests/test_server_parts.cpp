@@ -3,6 +3,10 @@
 // CompreFace mapping (compreface.h), /metrics (metrics.h) and the embedded
 // pages (web_assets.h).
 #include <doctest/doctest.h>
+#include <chrono>
+#include <thread>
+#include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cmath>
@@ -83,6 +87,32 @@ TEST_CASE("API keys: a file's first line, checked") {
     CHECK_THROWS_AS(checked_api_key("a\x01" "b", "FACEPIPE_API_KEY"), UsageError);
     CHECK_THROWS_AS(checked_api_key(std::string(5000, 'k'), "FACEPIPE_API_KEY"), UsageError);
     CHECK(checked_api_key(" key\n", "FACEPIPE_API_KEY") == "key");
+}
+
+TEST_CASE("API keys: --api-key-file may be a pipe, as from `<(pass show facepipe)`; a device may not") {
+    facepipe::test::TempDir dir;
+    const auto fifo = dir / "key.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // The writer: opens the pipe once a reader has it open (a non-blocking open
+    // fails with ENXIO until then; it gives up after a while, so that a reader that
+    // never opens the pipe fails this test instead of hanging it), writes the key.
+    std::thread writer([&] {
+        int fd = -1;
+        for (int i = 0; i < 1000 && fd < 0; ++i) {
+            fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        if (fd < 0) return;
+        const std::string key = "piped-key\n";
+        (void)!::write(fd, key.data(), key.size());
+        ::close(fd);
+    });
+    std::string key;
+    CHECK_NOTHROW(key = read_api_key_file(fifo));
+    writer.join();
+    CHECK(key == "piped-key");
+    CHECK_THROWS_AS(read_api_key_file("/dev/zero"), UsageError);
+    CHECK_THROWS_AS(read_api_key_file(dir.path()), UsageError);
 }
 
 TEST_CASE("decode_base64 is strict") {
