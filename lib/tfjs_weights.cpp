@@ -8,9 +8,23 @@
 namespace facepipe {
 namespace {
 
-long element_count(const std::vector<long>& shape) {
+// The shape's dimensions ([] is a scalar), each an integer >= 1 (a JSON number is read as one
+// only when it is one: a float or huge value would otherwise be cast with
+// undefined behaviour), and their product, at most kMaxTensorElements
+// (checked at every step, so it cannot overflow).
+long read_shape(const nlohmann::json& shape, std::vector<long>& out, const std::string& name,
+                const std::string& manifest_path) {
+    if (!shape.is_array()) throw Error(manifest_path, "implausible shape for " + name);
     long n = 1;
-    for (long d : shape) n *= d;
+    for (const auto& d : shape) {
+        // A positive JSON integer is unsigned, a negative one signed: either way in range before the cast.
+        const bool integer_in_range = d.is_number_unsigned() ? d.get<std::uint64_t>() <= std::uint64_t(kMaxTensorElements)
+                                                             : d.is_number_integer();
+        const long v = integer_in_range ? d.get<long>() : 0;
+        if (v < 1 || v > kMaxTensorElements / n) throw Error(manifest_path, "implausible shape for " + name);
+        n *= v;
+        out.push_back(v);
+    }
     return n;
 }
 
@@ -22,9 +36,7 @@ std::vector<Tensor> decode_tensors(const nlohmann::json& manifest, const std::st
         for (const auto& w : group.at("weights")) {
             Tensor t;
             t.name = w.at("name").get<std::string>();
-            t.shape = w.at("shape").get<std::vector<long>>();
-            const long n = element_count(t.shape);
-            if (n <= 0 || n > kMaxTensorElements) throw Error(manifest_path, "implausible shape for " + t.name);
+            const long n = read_shape(w.at("shape"), t.shape, t.name, manifest_path);
             t.values.resize(static_cast<size_t>(n));
             if (w.contains("quantization")) {
                 const auto& q = w.at("quantization");

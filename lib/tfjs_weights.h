@@ -22,7 +22,8 @@ inline constexpr long kMaxTensorElements = 1L << 26;
 //   ensures:  every tensor of the manifest's groups, in manifest order, read
 //             from `weights` one after the other: uint8-quantized ones
 //             dequantized (q * scale + min), float32 ones copied (little-endian).
-//             A tensor has 1 to kMaxTensorElements elements; the weights hold
+//             A shape is an array of integers >= 1 ([] a scalar) whose product (the
+//             element count) is at most kMaxTensorElements; the weights hold
 //             exactly the bytes the tensors need.
 //   throws:   Error(manifest_path, cause) for any malformed manifest ("not a
 //             TF.js weights manifest: ...", "unexpected manifest layout: ...",
