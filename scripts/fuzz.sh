@@ -54,9 +54,10 @@ for h in "${HARNESSES[@]}"; do
          -artifact_prefix="$crashes/" -dict="$REPO/tests/fuzz/$h.dict")
   [ "$RUNS" -gt 0 ] && flags+=(-runs="$RUNS")
   result=ok
+  : >"$logf"
   if [ "$CI_MODE" -eq 1 ]; then
     # Replay: every seed once (no mutation), so a regression on a valid file fails fast.
-    nice -n "$NICE" "$bin" -runs=0 -rss_limit_mb="$RSS_MB" -timeout=10 "$OUT/seeds/fuzz_$h" >"$logf" 2>&1 \
+    nice -n "$NICE" "$bin" -runs=0 -rss_limit_mb="$RSS_MB" -timeout=10 "$OUT/seeds/fuzz_$h" >>"$logf" 2>&1 \
       || result="FAILED on a seed"
   fi
   if [ "$result" = ok ]; then
