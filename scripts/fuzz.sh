@@ -19,6 +19,7 @@ OUT="$REPO/build-fuzz"
 ALL=(encodings model labels sync_manifest pairs tfjs_weights image video)
 CI_MODE=0
 SECONDS_EACH=600
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0; fi
 if [ "${1:-}" = "--ci" ]; then CI_MODE=1; SECONDS_EACH=15; shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then SECONDS_EACH=$1; shift; fi
 HARNESSES=("$@")
