@@ -11,7 +11,8 @@
 # Environment: RUNS, NICE (default 15), JOBS (build, default 2), RSS_MB (default 2048).
 # Output under build-fuzz/ (not committed): corpus/<h>/ (kept between runs),
 # seeds/<h>/, logs/<h>.log, crashes/<h>/ (crash-*, leak-*, timeout-*, oom-*
-# inputs). Prints one line per harness and exits 1 if any harness failed.
+# inputs). Prints one line per harness (corpus: the inputs libFuzzer keeps at the end;
+# the folder may hold more) and exits 1 if any harness failed.
 # docs/fuzzing.md says what each harness covers and what its runs found.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,7 @@ OUT="$REPO/build-fuzz"
 ALL=(encodings model labels sync_manifest pairs tfjs_weights image video)
 CI_MODE=0
 SECONDS_EACH=600
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0; fi
 if [ "${1:-}" = "--ci" ]; then CI_MODE=1; SECONDS_EACH=15; shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then SECONDS_EACH=$1; shift; fi
 HARNESSES=("$@")
@@ -70,8 +71,8 @@ for h in "${HARNESSES[@]}"; do
   last=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' "$logf" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  files=$(find "$corpus" -type f | wc -l)
+  files=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
   [ "$result" = ok ] || result="$result: see $logf and $crashes/"
-  printf '%-14s %10s %8s %6s %6s %7s  %s\n' "$h" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$files" "$result"
+  printf '%-14s %10s %8s %6s %6s %7s  %s\n' "$h" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${files:-?}" "$result"
 done
 exit $failed
