@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "models.h"
+#include "tfjs_weights.h"
 #include "version.h"
 
 namespace facepipe {
@@ -22,53 +23,6 @@ namespace {
 
 constexpr const char* kManifestName = "face_recognition_model-weights_manifest.json";
 constexpr const char* kWeightsName = "face_recognition_model.bin";
-
-struct Tensor {
-    std::string name;
-    std::vector<long> shape;
-    std::vector<float> values;
-};
-
-long element_count(const std::vector<long>& shape) {
-    long n = 1;
-    for (long d : shape) n *= d;
-    return n;
-}
-
-// Decodes every tensor of the manifest from the weights blob, in manifest order.
-std::vector<Tensor> decode_tensors(const nlohmann::json& manifest, const std::string& blob,
-                                   const std::string& manifest_path) {
-    std::vector<Tensor> tensors;
-    size_t offset = 0;
-    for (const auto& group : manifest) {
-        for (const auto& w : group.at("weights")) {
-            Tensor t;
-            t.name = w.at("name").get<std::string>();
-            t.shape = w.at("shape").get<std::vector<long>>();
-            const long n = element_count(t.shape);
-            if (n <= 0 || n > (1L << 26)) throw Error(manifest_path, "implausible shape for " + t.name);
-            t.values.resize(static_cast<size_t>(n));
-            if (w.contains("quantization")) {
-                const auto& q = w.at("quantization");
-                if (q.at("dtype") != "uint8") throw Error(manifest_path, t.name + ": only uint8 quantization is supported");
-                const double scale = q.at("scale").get<double>(), min = q.at("min").get<double>();
-                if (offset + n > blob.size()) throw Error(manifest_path, "weights file too short at " + t.name);
-                for (long i = 0; i < n; ++i)
-                    t.values[i] = static_cast<float>(static_cast<unsigned char>(blob[offset + i]) * scale + min);
-                offset += n;
-            } else {
-                if (w.at("dtype") != "float32") throw Error(manifest_path, t.name + ": unsupported dtype");
-                if (offset + 4 * n > blob.size()) throw Error(manifest_path, "weights file too short at " + t.name);
-                std::memcpy(t.values.data(), blob.data() + offset, 4 * n);  // little-endian, as on x86/arm
-                offset += 4 * n;
-            }
-            tensors.push_back(std::move(t));
-        }
-    }
-    if (offset != blob.size())
-        throw Error(manifest_path, "weights file has " + std::to_string(blob.size() - offset) + " unread bytes");
-    return tensors;
-}
 
 // face-api's conv layer prefixes in forward (input to output) order.
 std::vector<std::string> conv_prefixes() {
@@ -200,18 +154,9 @@ ImportResult import_face_api_model(const fs::path& dir, const fs::path& output_d
     const std::string manifest_sha = checked_sha256(manifest_path, kFaceApiManifestSha256, allow_unknown);
     const std::string weights_sha = checked_sha256(weights_path, kFaceApiWeightsSha256, allow_unknown);
 
-    nlohmann::json manifest;
-    try {
-        manifest = nlohmann::json::parse(read_file(manifest_path.string(), 1 << 20));
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(manifest_path.string(), std::string("not a TF.js weights manifest: ") + e.what());
-    }
-    std::vector<Tensor> tensors;
-    try {
-        tensors = decode_tensors(manifest, read_file(weights_path.string(), 64 << 20), manifest_path.string());
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(manifest_path.string(), std::string("unexpected manifest layout: ") + e.what());
-    }
+    const std::vector<Tensor> tensors = decode_tfjs_weights(read_file(manifest_path.string(), 1 << 20),
+                                                            read_file(weights_path.string(), 64 << 20),
+                                                            manifest_path.string());
     if (tensors.size() != 117)
         throw Error(manifest_path.string(), "expected 117 tensors, found " + std::to_string(tensors.size()));
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set up facepipe on a Debian 12 machine: packages, build, models. Idempotent.
 #
-# Usage: scripts/setup.sh [--tests] [--sanitize]
+# Usage: scripts/setup.sh [--tests] [--sanitize] [--fuzz]
 #   --tests     also fetch the JavaScript reference (face-api + tfjs) the tests compare against
 #   --sanitize  also build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+#   --fuzz      also install clang and libFuzzer, for scripts/fuzz.sh (which builds build-fuzz/)
 # Environment: BUILD_DIR (default build), JOBS (default: all cores).
 set -euo pipefail
 
@@ -12,11 +13,13 @@ BUILD_DIR="${BUILD_DIR:-$REPO/build}"
 JOBS="${JOBS:-$(nproc)}"
 WITH_TESTS=0
 SANITIZE=0
+FUZZ=0
 for arg in "$@"; do
   case "$arg" in
     --tests) WITH_TESTS=1 ;;
     --sanitize) SANITIZE=1 ;;
-    -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --fuzz) FUZZ=1 ;;
+    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +43,8 @@ PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcl
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(chromium)
 # The package test (tests/package/test_deb.sh): lintian, man (man-db), zsh for the completion.
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(lintian man-db zsh)
+# clang + libclang-rt-dev (libFuzzer, clang's sanitizers): the fuzz harnesses (tests/fuzz/, docs/fuzzing.md).
+[ "$FUZZ" -eq 1 ] && PACKAGES+=(clang libclang-rt-dev)
 missing=()
 # npm may come with a Node.js that is not Debian's: install Debian's only where there is none.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
