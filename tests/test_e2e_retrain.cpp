@@ -131,12 +131,16 @@ TEST_CASE("slow e2e: kill -9 of retrain.sh midway leaves the previous model vali
     REQUIRE(r.exit_code == 0);
     const std::string model = slurp(work / "model.bin"), labels = slurp(work / "labels.bin");
 
-    copy_person("penny", work / "dataset");
-    copy_person("sheldon", work / "dataset");
-    Child run(script_argv("retrain.sh", {}), work, script_env(kEnv));
-    // Kill the whole process group (the script and the facepipe it runs) while it encodes.
+    // Enough new photos (8 people, 4 copies each) that encoding them takes seconds
+    // even on a fast machine: the kill below must land inside the encode step,
+    // not after it (a 30-image encode once finished within the old 500 ms wait).
+    const std::vector<std::string> added = {"penny", "sheldon", "leonard", "howard", "raj", "amy", "bernadette", "stuart"};
+    for (const auto& person : added) copy_person(person, work / "dataset");
+    const std::map<std::string, std::string> more_copies{{"FACEPIPE_COPIES", "4"}};
+    Child run(script_argv("retrain.sh", {}), work, script_env(more_copies));
+    // Kill the whole process group (the script and the facepipe it runs) as soon as
+    // it starts to encode.
     REQUIRE(eventually([&] { return run.err_so_far().find("retrain: encode") != std::string::npos; }, 60));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     run.kill_group(SIGKILL);
     const auto killed = run.wait();
     INFO("killed run: ", killed.err);
@@ -150,9 +154,10 @@ TEST_CASE("slow e2e: kill -9 of retrain.sh midway leaves the previous model vali
     CHECK(p.exit_code == 0);
 
     // The next run is not fooled into a no-op, takes the (released) lock, and finishes the job.
-    r = run_script("retrain.sh", {"--wait-timeout", "30"}, work, kEnv);
+    r = run_script("retrain.sh", {"--wait-timeout", "30"}, work, more_copies);
     INFO("after the kill: ", r.out, r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "retrained\n");
-    CHECK(Classifier::load((work / "model.bin").string(), (work / "labels.bin").string()).names().size() == 4);
+    CHECK(Classifier::load((work / "model.bin").string(), (work / "labels.bin").string()).names().size() ==
+          2 + added.size());
 }
