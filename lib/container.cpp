@@ -101,19 +101,11 @@ Container read_container(const std::string& path, std::string_view magic8, const
 MappedContainer::MappedContainer(const std::string& path, std::string_view magic8, const std::string& kind,
                                  std::uint32_t max_version) {
     require_magic8(magic8);
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw Error(path, std::string("cannot open: ") + std::strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        throw Error(path, "cannot open: not a regular file");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
+    // The one safe open (fsutil.h): a FIFO or device named here is refused
+    // without blocking, and fstat checks what was opened.
+    std::uint64_t size = 0;
+    const int fd = open_regular_file(path, &size);
+    size_ = static_cast<std::size_t>(size);
     if (size_ > 0) {
         map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
         const int err = errno;

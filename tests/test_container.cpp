@@ -1,12 +1,17 @@
 // Tests of lib/container.h: the checksummed envelope and the bounds-checked
 // payload codec, including hostile payloads that carry a valid checksum.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "container.h"
 #include "encodings.h"
@@ -71,7 +76,30 @@ TEST_CASE("a mapped container gives the same payload and version, and write_cont
     struct stat st {};
     REQUIRE(::stat(p.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0644);
-    CHECK_THROWS_WITH_AS(MappedContainer(dir.path().string(), kMagic, "test", 1), contains("cannot open"), Error);
+    CHECK_THROWS_WITH_AS(MappedContainer(dir.path().string(), kMagic, "test", 1),
+                         contains("is a directory, not a file"), Error);
+}
+
+TEST_CASE("a mapped container refuses a FIFO at once instead of waiting for a writer") {
+    test::TempDir dir;
+    const auto fifo = (dir / "model.bin").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // A reader that blocks in open() would wait for a writer for ever. The rescuer
+    // becomes that writer after a while, so such a reader fails this test (it then
+    // sees "not a regular file" only after the rescue) instead of hanging it.
+    std::atomic<bool> done{false};
+    std::atomic<bool> rescued{false};
+    std::thread rescuer([&] {
+        for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (done) return;
+        const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        rescued = true;
+        if (fd >= 0) ::close(fd);
+    });
+    CHECK_THROWS_WITH_AS(MappedContainer(fifo, kMagic, "test", 1), contains("FIFO"), Error);
+    done = true;
+    rescuer.join();
+    CHECK_FALSE(rescued);
 }
 
 TEST_CASE("container header is little-endian with a raw SHA-256") {
