@@ -106,10 +106,16 @@ public:
     // Removes these faces (records and crop files); unknown ids are ignored.
     void remove(const std::vector<std::uint64_t>& ids);
 
-private:
     struct State;
+
+private:
+    friend struct UnknownStoreAccess;
     std::unique_ptr<State> s_;
 };
+
+// The lock file append() and remove() hold (lock.h FileLock): "<dir>/faces.lock".
+// Whoever rewrites another file of the store (groups.bin) may take it too.
+std::filesystem::path unknown_lock_path(const std::filesystem::path& dir);
 
 // The default of unknown/ for a model: "<model's folder>/unknown".
 std::filesystem::path default_unknown_dir(const std::filesystem::path& model);
