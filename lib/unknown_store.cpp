@@ -113,6 +113,8 @@ void parse_header(std::string_view b, const std::string& subject, Scan& s) {
                                  std::to_string(kUnknownVersion) + "); upgrade facepipe");
     if (sha256_raw(b.substr(0, 20)) != b.substr(20, 32)) throw Error(subject, "corrupted: header checksum mismatch");
     s.header_next_id = read_le(b, 12, 8);
+    if (s.header_next_id > kUnknownMaxId + 1)
+        throw Error(subject, "corrupted: next id " + std::to_string(s.header_next_id) + " is over the limit");
     s.end = kUnknownHeaderBytes;
 }
 
@@ -139,6 +141,8 @@ void parse_records(std::string_view b, std::size_t base, std::size_t at, const s
         UnknownFace f = read_record(payload, subject);
         const std::string why = validate_unknown_face(f);
         if (!why.empty()) throw Error(subject, "corrupted: " + where() + ": " + why);
+        if (f.id > kUnknownMaxId)
+            throw Error(subject, "corrupted: " + where() + " has id " + std::to_string(f.id) + ", over the limit");
         if (f.id <= prev || f.id == 0)
             throw Error(subject, "corrupted: " + where() + " has id " + std::to_string(f.id) +
                                      ", not above the previous " + std::to_string(prev));
@@ -357,6 +361,7 @@ std::uint64_t UnknownStore::append(UnknownFace face, const cv::Mat& crop_bgr) {
         UnknownStoreAccess::refresh(*s_, fd, path);
         auto& c = s_->cache;
         id = c.next_id;
+        if (id > kUnknownMaxId) throw Error(path, "no id left to give (the store has used every id up to 2^53)");
         face.id = id;
         UnknownFace named;
         named.id = id;
