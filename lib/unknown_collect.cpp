@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "error.h"
+#include "text.h"
 
 namespace facepipe {
 namespace {
@@ -29,6 +30,13 @@ Box clip(const Box& b, int width, int height) {
 }
 
 cv::Rect rect(const Box& b) { return {b.x, b.y, b.width, b.height}; }
+
+// What makes two faces the same face for the duplicate check.
+std::string key_of(const UnknownFace& f) {
+    std::string k = f.content_hash.empty() ? f.source + '\n' + format_number("%.6f", f.time_s) : f.content_hash;
+    for (int v : {f.box.x, f.box.y, f.box.width, f.box.height}) k += ' ' + std::to_string(v);
+    return k;
+}
 
 }  // namespace
 
@@ -90,7 +98,7 @@ UnknownCollector::UnknownCollector(CollectOptions options, std::shared_ptr<const
     : o_(std::move(options)), analyzer_(std::move(models), AnalyzerOptions{}) {
     validate(o_);
     store_ = std::make_unique<UnknownStore>(o_.dir, o_.max_faces);
-    for (const auto& f : store_->faces()) keys_.emplace(f.source, f.box.x, f.box.y, f.box.width, f.box.height);
+    for (const auto& f : store_->faces()) keys_.insert(key_of(f));
 }
 
 UnknownCollector::~UnknownCollector() = default;
@@ -108,7 +116,7 @@ void UnknownCollector::count(const CollectCounters& c) {
 bool UnknownCollector::keep(UnknownFace face, const cv::Mat& crop, const Box& crop_at, double scale,
                             bool describe_crop, const Classifier& classifier) {
     std::lock_guard<std::mutex> g(mu_);
-    const auto key = std::make_tuple(face.source, face.box.x, face.box.y, face.box.width, face.box.height);
+    const std::string key = key_of(face);
     if (std::min(face.box.width, face.box.height) < o_.min_face_px) return ++counters_.small, false;
     if (!describe_crop && face.score < o_.min_score) return ++counters_.low_score, false;
     if (keys_.count(key)) return ++counters_.duplicates, false;
@@ -151,7 +159,7 @@ bool UnknownCollector::keep(UnknownFace face, const cv::Mat& crop, const Box& cr
     return true;
 }
 
-int UnknownCollector::collect_photo(const ImageLabels& r, const cv::Mat& bgr, double scale,
+int UnknownCollector::collect_photo(const ImageLabels& r, const cv::Mat& bgr, double scale, const std::string& sha256,
                                     const Classifier& classifier) {
     if (!r.ok() || bgr.empty()) return 0;
     int kept = 0;
@@ -167,6 +175,7 @@ int UnknownCollector::collect_photo(const ImageLabels& r, const cv::Mat& bgr, do
         if (u.box.width <= 0 || u.box.height <= 0) continue;
         u.score = static_cast<float>(f.score);
         u.descriptor = f.descriptor;
+        u.content_hash = sha256;
         const Box at = crop_box(u.box, o_.margin, r.width, r.height);
         const Box in_bgr = clip(scaled(at, 1.0 / scale), bgr.cols, bgr.rows);
         if (in_bgr.width <= 0 || in_bgr.height <= 0) continue;

@@ -11,12 +11,15 @@
 // nearest enrolled person and that name, and the detector score.
 //
 // Photos (predict, serve's recognize endpoints): each unknown face once per photo.
-// A face already in the store with the same source and box (a second run on the
-// same photos) is not kept again.
+// A face already in the store from a photo with the same content (SHA-256 of the
+// file) and the same box is not kept again: a second run on the same photos, or
+// a copy of one under another name, adds nothing.
 // Streams (live, serve's live page; StreamCollector): a track labelled unknown is
 // sampled at most once per `track_spacing_s` of stream time; its `per_track`
 // sharpest samples are kept when the track ends, still unknown, sharpest
-// first. A track that got a name meanwhile is not kept.
+// first. A track that got a name meanwhile is not kept. A face with the same
+// source, frame time and box as one in the store (live run again on the same
+// file) is not kept again.
 //
 // Quality gates (a face failing one is counted, not kept):
 //   size      the box's shorter side >= min_face_px
@@ -35,7 +38,6 @@
 #include <opencv2/core.hpp>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "classifier.h"
@@ -67,7 +69,7 @@ struct CollectCounters {
     std::int64_t kept = 0;
     std::int64_t known = 0;       // faces (or tracks) that had a name: never kept
     std::int64_t small = 0, low_score = 0, blurred = 0, not_refound = 0;
-    std::int64_t duplicates = 0;  // same source and box already in the store
+    std::int64_t duplicates = 0;  // already in the store (same photo content or frame, same box)
     std::int64_t failed = 0;      // a crop or record could not be written (logged)
     CollectCounters& operator+=(const CollectCounters& o);
 };
@@ -87,15 +89,17 @@ Box crop_box(const Box& box, double margin, int width, int height);
 // (encode's options) for the re-found check.
 class UnknownCollector {
 public:
-    // Opens the store (UnknownStore's errors) and reads the (source, box) keys
-    // already in it. Throws UsageError for options out of range.
+    // Opens the store (UnknownStore's errors) and reads the keys (photo content
+    // or source and time, and box) of the faces already in it. Throws UsageError for options out of range.
     UnknownCollector(CollectOptions options, std::shared_ptr<const LoadedModels> models);
     ~UnknownCollector();
 
     // A photo's labelled faces: `bgr` the decoded photo (maybe reduced: full-size
-    // coordinates = bgr's * scale; boxes in r.faces are full-size). Keeps its unknown
-    // faces that pass the gates; returns how many.
-    int collect_photo(const ImageLabels& r, const cv::Mat& bgr, double scale, const Classifier& classifier);
+    // coordinates = bgr's * scale; boxes in r.faces are full-size), sha256 the hex
+    // SHA-256 of its file's bytes. Keeps its unknown faces that pass the gates;
+    // returns how many.
+    int collect_photo(const ImageLabels& r, const cv::Mat& bgr, double scale, const std::string& sha256,
+                      const Classifier& classifier);
 
     // One candidate: `crop` is the face with its margin, cut at `crop_at` (in
     // the source's full-size pixels; the crop may be smaller by `scale`), face.box
@@ -115,7 +119,7 @@ private:
     std::unique_ptr<UnknownStore> store_;
     mutable std::mutex mu_;  // the analyzer, keys and counters
     FaceAnalyzer analyzer_;
-    std::set<std::tuple<std::string, int, int, int, int>> keys_;
+    std::set<std::string> keys_;
     CollectCounters counters_;
 };
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
 
@@ -114,6 +115,14 @@ TEST_CASE("e2e: predict --collect-unknown keeps strangers once, not enrolled peo
     CHECK(r.err.find("kept 0 unknown faces") != std::string::npos);
     CHECK(r.err.find(std::to_string(unknown) + " already kept") != std::string::npos);
 
+    // A copy of a photo under another name is the same photo.
+    fs::create_directories(work / "copies");
+    fs::copy_file(work / "photos" / fs::path(faces.front().source).filename(), work / "copies" / "again.png");
+    r = run_facepipe_m({"predict", "copies", "--collect-unknown"}, work);
+    REQUIRE(r.exit_code == 0);
+    CHECK(UnknownStore(dir).faces().size() == faces.size());
+    CHECK(r.err.find("1 already kept") != std::string::npos);
+
     // --collect-max: the newest 3 (photos are labelled in sorted order).
     r = run_facepipe_m({"predict", "--collect-unknown=small", "--collect-max", "3", "photos", "-f", "csv"}, work);
     REQUIRE(r.exit_code == 0);
@@ -165,11 +174,16 @@ TEST_CASE("e2e: kill -9 of predict --collect-unknown leaves a store that opens, 
     TempDir tmp;
     const fs::path work = tmp / "work";
     const int strangers = make_work(work);
-    // Enough photos that the run takes a few seconds: copies under other names.
+    // Enough photos that the run takes a few seconds: copies under other names, each
+    // with one pixel changed (a byte-identical copy would be the same photo).
     for (int i = 0; i < 6; ++i)
         for (const auto& s : kStrangers)
-            for (const auto& e : fs::directory_iterator(shared_data() / "faces" / s))
-                fs::copy_file(e.path(), work / "photos" / ("copy" + std::to_string(i) + "-" + e.path().filename().string()));
+            for (const auto& e : fs::directory_iterator(shared_data() / "faces" / s)) {
+                cv::Mat img = cv::imread(e.path().string(), cv::IMREAD_COLOR);
+                REQUIRE(!img.empty());
+                img.at<cv::Vec3b>(0, 0) = cv::Vec3b(i * 40, 1, 2);
+                write_image(work / "photos" / ("copy" + std::to_string(i) + "-" + e.path().stem().string() + ".png"), img);
+            }
     const int photos = 7 * strangers;
     Child run(facepipe_argv_m({"predict", "photos", "-j", "1", "-f", "csv", "--collect-unknown"}), work);
     const fs::path bin = work / "unknown" / "faces.bin";
