@@ -4,7 +4,8 @@
 // few faces per unknown track of the shared video; a kill -9 mid-run leaves a
 // store that opens, and the next run completes it.
 //
-// The model: obama and biden from ../shared/data/faces (a few seconds to encode).
+// The model: obama and biden from ../shared/data/faces (a few seconds to encode);
+// for serve, the demo model (npm's sample photos) and its stranger.
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -20,6 +21,7 @@
 #include "faces.h"
 #include "image.h"
 #include "recognizer.h"
+#include "serve_util.h"
 #include "testutil.h"
 #include "unknown_store.h"
 
@@ -202,4 +204,40 @@ TEST_CASE("e2e: kill -9 of predict --collect-unknown leaves a store that opens, 
     std::set<std::string> sources;
     for (const auto& f : all) sources.insert(f.source);
     CHECK(sources.size() == all.size());  // each photo's face once, across the two runs
+}
+
+TEST_CASE("e2e: serve --collect-unknown keeps what recognize and the live page label unknown") {
+    SKIP_IF(npm_samples_missing());
+    TempDir dir;
+    make_demo_model(dir.path());
+    const std::string stranger = image_bytes(portrait("stranger"));
+    const std::string known = image_bytes(mirrored(portrait("sample1-a")));
+    ServeProcess serve(dir.path(), {"--threads", "1", "--collect-unknown=unk"});
+    auto c = serve.client();
+    for (int i = 0; i < 2; ++i) {  // the same photo twice: kept once
+        const auto j = json_of(c.Post("/api/v1/recognize", one_file(stranger, "stranger.jpg")));
+        REQUIRE(j["faces"].size() == 1);
+        CHECK(j["faces"][0]["label"] == "unknown");
+    }
+    CHECK(json_of(c.Post("/api/v1/recognize", one_file(known, "alice.jpg")))["faces"][0]["known"] == true);
+    auto faces = UnknownStore(dir / "unk").faces();
+    REQUIRE(faces.size() == 1);
+    CHECK(faces[0].source == "stranger.jpg");
+    CHECK(faces[0].content_hash.size() == 64);
+    for (int i = 0; i < 3; ++i) {
+        const auto j = json_of(c.Post("/api/v1/live/frame?session=tab-1", stranger, "image/jpeg"));
+        REQUIRE(j["faces"].size() == 1);
+        CHECK(j["faces"][0]["known"] == false);
+    }
+    CHECK(UnknownStore(dir / "unk").faces().size() == 1);  // the track has not ended yet
+    const RunResult stopped = serve.stop();  // ends the tab's track: kept now
+    INFO("stderr: ", stopped.err);
+    CHECK(stopped.exit_code == 0);
+    faces = UnknownStore(dir / "unk").faces();
+    REQUIRE(faces.size() == 2);
+    CHECK(faces[1].source == "serve live 1");
+    CHECK(faces[1].time_s >= 0);
+    CHECK(faces[1].content_hash.empty());
+    check_crops(dir / "unk", faces);
+    CHECK(stopped.err.find("kept 2 unknown faces in unk") != std::string::npos);
 }
