@@ -126,8 +126,18 @@ bool UnknownCollector::keep(UnknownFace face, const cv::Mat& crop, const Box& cr
                              crop.cols, crop.rows);
     if (in_crop.width < 2 || in_crop.height < 2) return ++counters_.small, false;
     const double sharpness = face_sharpness(crop, in_crop);
+    // Found again as encode will find it (FaceAnalyzer::detect: detection, then a
+    // padded retry for a small picture). A photo's face has its descriptor already:
+    // detection alone answers, without the landmarks and the network.
     int found = 0;
-    const std::vector<Face> again = analyzer_.analyze(crop, 1, &found);
+    std::vector<Face> again;
+    if (describe_crop) {
+        again = analyzer_.analyze(crop, 1, &found);
+    } else {
+        const auto dets = analyzer_.detect(crop);
+        found = static_cast<int>(dets.size());
+        if (found > 0) again.push_back(Face{dets.front().box, dets.front().score, {}});
+    }
     // The measures the gates' defaults were chosen from (docs/unknown.md).
     spdlog::debug("unknown face {} box {},{},{},{}: size {} score {:.3f} sharpness {:.1f} refound {}", printable(face.source),
                   face.box.x, face.box.y, face.box.width, face.box.height, std::min(face.box.width, face.box.height),
