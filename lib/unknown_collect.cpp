@@ -202,6 +202,9 @@ StreamCollector::~StreamCollector() = default;
 
 void StreamCollector::frame(const cv::Mat& bgr, double time_s, const std::vector<TrackedFace>& faces,
                             const std::vector<TrackEvent>& events, const Classifier& classifier) {
+    // Ended tracks first: after a frame-size change the new tracker's ids start at 1 again.
+    for (const TrackEvent& e : events)
+        if (e.kind == TrackEvent::Kind::gone) flush(e.face.id, classifier);
     const CollectOptions& o = c_.options();
     for (const TrackedFace& f : faces) {
         Pending& p = tracks_[f.id];
@@ -227,8 +230,6 @@ void StreamCollector::frame(const cv::Mat& bgr, double time_s, const std::vector
                          [](const Sample& a, const Sample& b) { return a.sharpness > b.sharpness; });
         if (p.best.size() > static_cast<std::size_t>(o.per_track)) p.best.pop_back();
     }
-    for (const TrackEvent& e : events)
-        if (e.kind == TrackEvent::Kind::gone) flush(e.face.id, classifier);
 }
 
 void StreamCollector::finish(const Classifier& classifier) {

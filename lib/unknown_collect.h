@@ -131,7 +131,8 @@ public:
     ~StreamCollector();  // does not keep what is pending: call finish()
 
     // After each processed frame: `faces` the named tracks in it, `events` what
-    // changed (a gone track is kept now, if it stayed unknown).
+    // changed (a gone track is kept now, if it stayed unknown; gone events are
+    // handled first, so a new track may reuse an ended one's id).
     void frame(const cv::Mat& bgr, double time_s, const std::vector<TrackedFace>& faces,
                const std::vector<TrackEvent>& events, const Classifier& classifier);
     // The stream ended: keeps every pending track.
