@@ -30,6 +30,7 @@
 #include "http_server.h"
 #include "models.h"
 #include "predict.h"
+#include "unknown_collect.h"
 
 namespace facepipe {
 
@@ -43,6 +44,7 @@ struct ServeOptions {
     std::chrono::seconds session_idle{60};       // a live session unused this long ends
     std::chrono::milliseconds model_poll{250};   // how often model.bin/labels.bin are checked
     std::string sync_command;    // run after an enrol or removal ("" = none): the bucket sync
+    CollectOptions collect;      // --collect-unknown: keep the faces recognize and the live page label unknown
 };
 
 // The port `serve` listens on: "HOST:PORT", "[IPv6]:PORT" or ":PORT" (every
