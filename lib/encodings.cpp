@@ -198,22 +198,13 @@ std::uint32_t read_le32(const std::string& b, std::size_t at) {
     return v;
 }
 
-void write_fully(int fd, const std::string& bytes, const std::string& path) {
-    for (std::size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(path, "write failed: " + write_error_text(errno));
-        done += static_cast<std::size_t>(n);
-    }
-}
-
 }  // namespace
 
 EncodingsJournal::EncodingsJournal(std::string path, const std::string& model_id) : path_(std::move(path)) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
     if (fd_ < 0) throw Error(path_, "cannot create journal: " + write_error_text(errno));
     try {
-        write_fully(fd_, std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(model_id.size()) + model_id, path_);
+        write_all(fd_, std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(model_id.size()) + model_id, path_);
     } catch (const Error&) {
         remove();  // a torn header recovers nothing
         throw;
@@ -230,7 +221,7 @@ void EncodingsJournal::append(const EncodingRecord& r) {
     PayloadWriter w;
     write_record(w, r);
     const std::string payload = w.bytes();
-    write_fully(fd_, le32(payload.size()) + sha256_raw(payload) + payload, path_);
+    write_all(fd_, le32(payload.size()) + sha256_raw(payload) + payload, path_);
     ++records_;
 }
 

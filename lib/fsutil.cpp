@@ -18,18 +18,6 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-void write_all(int fd, std::string_view bytes, const std::string& path) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw Error(path, "write failed: " + write_error_text(errno));
-        }
-        done += static_cast<size_t>(n);
-    }
-}
-
 std::string temp_name_for(const std::string& path) {
     std::random_device rd;
     return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
@@ -87,6 +75,18 @@ void sync_folder(const std::string& path) {
 }
 
 }  // namespace
+
+void write_all(int fd, std::string_view bytes, const std::string& path) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error(path, "write failed: " + write_error_text(errno));
+        }
+        done += static_cast<size_t>(n);
+    }
+}
 
 std::string write_error_text(int e) {
     const std::string text = std::strerror(e);

@@ -48,6 +48,11 @@ void write_files_atomic(const std::vector<FileToWrite>& files);
 // errno is strerror alone.
 std::string write_error_text(int errno_value);
 
+// write_all(fd, bytes, path)
+//   ensures: every byte written to fd (write(2) again after a short write or
+//            EINTR). throws: Error(path, "write failed: " + write_error_text).
+void write_all(int fd, std::string_view bytes, const std::string& path);
+
 
 // What a path is to a reader, symlinks followed (see PathInfo::symlink).
 enum class FileKind {

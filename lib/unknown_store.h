@@ -13,7 +13,7 @@
 //                u64 id | str source | u64 time_s (IEEE-754 bits of a double) |
 //                i32 box x, y, width, height | u64 seen_unix_ms (two's complement) |
 //                f32 distance | str nearest | f32 score | 128 f32 descriptor
-// Record ids strictly increase along the file. A record's length is at most
+// Record ids strictly increase along the file, from 1 to at most 2^53 (kUnknownMaxId). A record's length is at most
 // kUnknownRecordMaxBytes. The header is written once (write_file_atomic) and
 // again only by a compaction; a record is appended with one write(2).
 //
@@ -56,6 +56,8 @@ inline constexpr std::uint32_t kUnknownVersion = 1;
 inline constexpr std::size_t kUnknownHeaderBytes = 8 + 4 + 8 + 32;
 // A record holds two strings of at most kMaxPayloadString bytes plus ~600 bytes.
 inline constexpr std::uint32_t kUnknownRecordMaxBytes = 16 * 1024;
+// Ids stay exact in JSON numbers (a double): at most 2^53.
+inline constexpr std::uint64_t kUnknownMaxId = 1ull << 53;
 // --collect-max's default: 10000 faces is ~6.5 MB of records plus ~10 KB a crop.
 inline constexpr std::size_t kDefaultCollectMax = 10000;
 
@@ -106,10 +108,16 @@ public:
     // Removes these faces (records and crop files); unknown ids are ignored.
     void remove(const std::vector<std::uint64_t>& ids);
 
-private:
     struct State;
+
+private:
+    friend struct UnknownStoreAccess;
     std::unique_ptr<State> s_;
 };
+
+// The lock file append() and remove() hold (lock.h FileLock): "<dir>/faces.lock".
+// Whoever rewrites another file of the store (groups.bin) may take it too.
+std::filesystem::path unknown_lock_path(const std::filesystem::path& dir);
 
 // The default of unknown/ for a model: "<model's folder>/unknown".
 std::filesystem::path default_unknown_dir(const std::filesystem::path& model);

@@ -22,6 +22,7 @@
 #include "fuzz_util.h"
 #include "model_file.h"
 #include "sync_manifest.h"
+#include "unknown_store.h"
 
 using namespace facepipe;
 namespace fs = std::filesystem;
@@ -98,6 +99,34 @@ void encodings_seeds(const fs::path& tmp) {
         at += 36 + len;
     }
     seed("fuzz_encodings", "journal-entries", std::string(1, '\3') + entries);
+}
+
+void unknown_store_seeds(const fs::path& tmp) {
+    UnknownStore store(tmp / "unknown", 3);
+    for (int i = 0; i < 4; ++i) {
+        UnknownFace f;
+        f.source = i % 2 ? "video.mp4" : "photos/" + std::to_string(i) + ".jpg";
+        f.time_s = i % 2 ? 1.5 * i : -1;
+        f.box = {i, 2 * i, 40 + i, 44};
+        f.distance = i == 3 ? INFINITY : 0.7f + 0.01f * i;
+        f.nearest = i == 3 ? "" : "Ada";
+        f.score = 0.5f * i;
+        for (std::size_t d = 0; d < kDescriptorDim; ++d) f.descriptor[d] = 0.01f * std::sin(float(i + d));
+        store.append(f, cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 2, 3)));
+    }
+    store.remove({2});
+    const std::string file = read_file(store.file().string());
+    seed("fuzz_unknown_store", "file", std::string(1, '\0') + file);
+    // The same records without their length and checksum, for mode 1.
+    std::string entries;
+    for (std::size_t at = kUnknownHeaderBytes; at + 36 <= file.size();) {
+        const std::uint32_t len = std::uint8_t(file[at]) | std::uint8_t(file[at + 1]) << 8 |
+                                  std::uint8_t(file[at + 2]) << 16 | std::uint32_t(std::uint8_t(file[at + 3])) << 24;
+        if (!entries.empty()) entries += fuzz::kSplit;
+        entries += file.substr(at + 36, len);
+        at += 36 + len;
+    }
+    seed("fuzz_unknown_store", "records", std::string(1, '\1') + entries);
 }
 
 void model_seeds(const fs::path& tmp) {
@@ -228,6 +257,7 @@ int main(int argc, char** argv) {
         tfjs_seeds(argc > 2 ? argv[2] : "");
         image_seeds();
         video_seeds(tmp);
+        unknown_store_seeds(tmp);
     } catch (const std::exception& e) {
         std::cerr << "fuzz_seeds: " << e.what() << "\n";
         return 1;
