@@ -1,17 +1,26 @@
 #include "face_groups.h"
 
 #include <dlib/clustering.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <ctime>
+#include <sstream>
 #include <tuple>
 
 #include "container.h"
 #include "error.h"
 #include "fsutil.h"
+#include "classifier.h"
 #include "gallery.h"
+#include "lock.h"
+#include "text.h"
 
 namespace facepipe {
 namespace {
@@ -245,6 +254,288 @@ std::vector<std::uint64_t> members_of(const GroupsState& state, std::uint64_t id
     for (const auto& [face, group] : state.group_of)
         if (group == id) out.push_back(face);
     return out;
+}
+
+// --- The store's faces -----------------------------------------------------
+
+namespace {
+
+std::unique_ptr<FileLock> lock_groups(const std::filesystem::path& dir) {
+    return std::make_unique<FileLock>(dir / "groups.lock", true,
+                                      [&] { spdlog::info("{}: waiting for another facepipe run", (dir / "groups.lock").string()); });
+}
+
+GroupNotFound no_group(std::uint64_t group) {
+    return GroupNotFound("group " + std::to_string(group),
+                      "no such group in the store (`facepipe cluster` lists the groups)");
+}
+
+// The store's faces that state puts in `group`, oldest first.
+std::vector<UnknownFace> faces_of(const std::vector<UnknownFace>& faces, const GroupsState& state,
+                                  std::uint64_t group) {
+    std::vector<UnknownFace> out;
+    for (const UnknownFace& f : faces) {
+        auto it = state.group_of.find(f.id);
+        if (it != state.group_of.end() && it->second == group) out.push_back(f);
+    }
+    return out;
+}
+
+// Drops faces that are no longer in the store, and merged marks of groups left without a face.
+void prune(GroupsState& state, const std::vector<UnknownFace>& faces) {
+    std::set<std::uint64_t> present;
+    for (const UnknownFace& f : faces) present.insert(f.id);
+    std::set<std::uint64_t> used;
+    for (auto it = state.group_of.begin(); it != state.group_of.end();) {
+        if (!present.count(it->first)) {
+            it = state.group_of.erase(it);
+        } else {
+            used.insert(it->second);
+            ++it;
+        }
+    }
+    for (auto it = state.merged.begin(); it != state.merged.end();) it = used.count(*it) ? std::next(it) : state.merged.erase(it);
+}
+
+std::string utc_text(std::int64_t unix_ms) {
+    const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::vector<std::string> sources_of(const Grouping& g, const FaceGroup& group) {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (auto id : group.members)
+        if (seen.insert(g.face(id).source).second) out.push_back(g.face(id).source);
+    return out;
+}
+
+std::pair<std::int64_t, std::int64_t> seen_range(const Grouping& g, const FaceGroup& group) {
+    std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = std::numeric_limits<std::int64_t>::min();
+    for (auto id : group.members) {
+        first = std::min(first, g.face(id).seen_unix_ms);
+        last = std::max(last, g.face(id).seen_unix_ms);
+    }
+    return {first, last};
+}
+
+}  // namespace
+
+const UnknownFace& Grouping::face(std::uint64_t id) const {
+    auto it = std::lower_bound(faces.begin(), faces.end(), id,
+                               [](const UnknownFace& f, std::uint64_t v) { return f.id < v; });
+    if (it == faces.end() || it->id != id) throw std::logic_error("Grouping::face: no face " + std::to_string(id));
+    return *it;
+}
+
+Grouping cluster_store(const UnknownStore& store, const ClusterOptions& o, const Classifier* model) {
+    if (!(o.threshold > 0) || !std::isfinite(o.threshold))
+        throw UsageError("--threshold", "must be a positive distance, e.g. 0.5");
+    const auto lock = lock_groups(store.dir());
+    Grouping g;
+    g.faces = store.faces();
+    std::vector<std::uint64_t> ids;
+    std::vector<Descriptor> d;
+    for (const UnknownFace& f : g.faces) ids.push_back(f.id), d.push_back(f.descriptor);
+    GroupsState state = read_groups(groups_path(store.dir()));
+    std::vector<FaceGroup> groups = regroup(ids, d, o.threshold, state);
+    write_groups(groups_path(store.dir()), state);
+    for (FaceGroup& group : groups) {
+        if (static_cast<int>(group.members.size()) < o.min_size) continue;
+        if (model && model->size() > 0) {
+            std::vector<const Descriptor*> faces;
+            for (auto id : group.members) faces.push_back(&g.face(id).descriptor);
+            group.maybe = maybe_person(model->gallery(), faces, model->threshold() + o.maybe_margin,
+                                       &group.maybe_distance);
+        }
+        g.groups.push_back(std::move(group));
+    }
+    return g;
+}
+
+std::vector<UnknownFace> group_faces(const UnknownStore& store, std::uint64_t group) {
+    const auto lock = lock_groups(store.dir());
+    std::vector<UnknownFace> out = faces_of(store.faces(), read_groups(groups_path(store.dir())), group);
+    if (out.empty()) throw no_group(group);
+    return out;
+}
+
+std::size_t forget_group(UnknownStore& store, std::uint64_t group) {
+    const auto lock = lock_groups(store.dir());
+    const std::vector<UnknownFace> faces = store.faces();
+    GroupsState state = read_groups(groups_path(store.dir()));
+    const std::vector<UnknownFace> members = faces_of(faces, state, group);
+    if (members.empty()) throw no_group(group);
+    std::vector<std::uint64_t> ids;
+    for (const auto& f : members) ids.push_back(f.id);
+    store.remove(ids);
+    prune(state, store.faces());
+    write_groups(groups_path(store.dir()), state);
+    return ids.size();
+}
+
+void merge_groups(UnknownStore& store, std::uint64_t a, std::uint64_t b) {
+    if (a == b) throw UsageError("group " + std::to_string(a), "cannot be merged with itself");
+    const auto lock = lock_groups(store.dir());
+    const std::vector<UnknownFace> faces = store.faces();
+    GroupsState state = read_groups(groups_path(store.dir()));
+    if (faces_of(faces, state, a).empty()) throw no_group(a);
+    if (faces_of(faces, state, b).empty()) throw no_group(b);
+    prune(state, faces);
+    merge_into(state, a, b);
+    write_groups(groups_path(store.dir()), state);
+}
+
+namespace {
+
+template <class Models>
+NameReport name_group_with(UnknownStore& store, std::uint64_t group, std::string_view name,
+                           const EnrollOptions& options, const Models& models) {
+    enroll_name(name);  // a refused name is a UsageError before anything is touched
+    const auto lock = lock_groups(store.dir());
+    const std::vector<UnknownFace> members = faces_of(store.faces(), read_groups(groups_path(store.dir())), group);
+    if (members.empty()) throw no_group(group);
+    std::vector<Photo> photos;
+    for (const UnknownFace& f : members) {
+        const std::string path = (store.dir() / f.crop()).string();
+        Photo p{path, ""};
+        try {
+            p.bytes = read_file(path, options.limits.max_file_bytes);
+        } catch (const Error& e) {
+            spdlog::warn("{}", e.what());  // enroll refuses the empty photo, and the face stays
+        }
+        photos.push_back(std::move(p));
+    }
+    NameReport r;
+    r.enroll = enroll(name, photos, options, models);
+    for (std::size_t i = 0; i < members.size(); ++i)
+        (r.enroll.verdicts.at(i).refused() ? r.kept : r.removed).push_back(members[i].id);
+    if (!r.removed.empty()) {
+        store.remove(r.removed);
+        GroupsState state = read_groups(groups_path(store.dir()));
+        prune(state, store.faces());
+        write_groups(groups_path(store.dir()), state);
+    }
+    return r;
+}
+
+}  // namespace
+
+NameReport name_group(UnknownStore& store, std::uint64_t group, std::string_view name, const EnrollOptions& options,
+                      const ModelFiles& models) {
+    return name_group_with(store, group, name, options, models);
+}
+
+NameReport name_group(UnknownStore& store, std::uint64_t group, std::string_view name, const EnrollOptions& options,
+                      std::shared_ptr<const LoadedModels> models) {
+    return name_group_with(store, group, name, options, models);
+}
+
+std::string format_groups_table(const Grouping& g, const std::filesystem::path& store_dir) {
+    std::ostringstream out;
+    out << "group  size  first seen           last seen            sources  representative  maybe\n";
+    for (const FaceGroup& group : g.groups) {
+        const auto [first, last] = seen_range(g, group);
+        const std::vector<std::string> sources = sources_of(g, group);
+        std::string src = printable(sources.front());
+        if (sources.size() > 1) src += " +" + std::to_string(sources.size() - 1);
+        char head[96];
+        std::snprintf(head, sizeof head, "%-6llu %-5zu %-20s %-20s ", static_cast<unsigned long long>(group.id),
+                      group.members.size(), utc_text(first).c_str(), utc_text(last).c_str());
+        out << head << src << "  " << printable((store_dir / g.face(group.representative).crop()).string());
+        if (!group.maybe.empty())
+            out << "  maybe " << printable(group.maybe) << " (" << format_number("%.2f", group.maybe_distance) << ")";
+        out << "\n";
+    }
+    std::size_t grouped = 0;
+    for (const FaceGroup& group : g.groups) grouped += group.members.size();
+    out << g.groups.size() << " groups, " << grouped << " of " << g.faces.size() << " faces\n";
+    return out.str();
+}
+
+std::string format_groups_json(const Grouping& g, const std::filesystem::path& store_dir) {
+    using Json = nlohmann::json;
+    Json groups = Json::array();
+    for (const FaceGroup& group : g.groups) {
+        Json members = Json::array();
+        for (auto id : group.members) {
+            const UnknownFace& f = g.face(id);
+            members.push_back({{"id", f.id},
+                               {"source", f.source},
+                               {"time", f.time_s < 0 ? Json(nullptr) : Json(f.time_s)},
+                               {"box", {{"x", f.box.x}, {"y", f.box.y}, {"width", f.box.width}, {"height", f.box.height}}},
+                               {"distance", std::isfinite(f.distance) ? Json(f.distance) : Json(nullptr)},
+                               {"nearest", f.nearest},
+                               {"seen_unix_ms", f.seen_unix_ms},
+                               {"crop", (store_dir / f.crop()).string()}});
+        }
+        const auto [first, last] = seen_range(g, group);
+        Json j = {{"id", group.id},
+                  {"size", group.members.size()},
+                  {"representative", group.representative},
+                  {"first_seen_unix_ms", first},
+                  {"last_seen_unix_ms", last},
+                  {"sources", sources_of(g, group)},
+                  {"maybe", group.maybe.empty() ? Json(nullptr) : Json(group.maybe)},
+                  {"members", members}};
+        if (!group.maybe.empty()) j["maybe_distance"] = group.maybe_distance;
+        groups.push_back(std::move(j));
+    }
+    return Json{{"groups", groups}}.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string contact_sheet_jpeg(const Grouping& g, const FaceGroup& group, const std::filesystem::path& store_dir) {
+    constexpr int kTile = 112, kCaption = 18, kTitle = 28, kColumns = 6;
+    const std::size_t shown = std::min(group.members.size(), kSheetMaxFaces);
+    const int cols = static_cast<int>(std::min<std::size_t>(shown, kColumns));
+    const int rows = static_cast<int>((shown + kColumns - 1) / kColumns);
+    cv::Mat sheet(kTitle + rows * (kTile + kCaption), std::max(cols * kTile, 4 * kTile), CV_8UC3, cv::Scalar(255, 255, 255));
+    std::string title = "group " + std::to_string(group.id) + ": " + std::to_string(group.members.size()) + " faces";
+    if (shown < group.members.size()) title += " (" + std::to_string(group.members.size() - shown) + " more)";
+    if (!group.maybe.empty()) title += ", maybe " + group.maybe;
+    cv::putText(sheet, title, {6, 20}, cv::FONT_HERSHEY_SIMPLEX, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const UnknownFace& f = g.face(group.members[i]);
+        const int x = static_cast<int>(i % kColumns) * kTile, y = kTitle + static_cast<int>(i / kColumns) * (kTile + kCaption);
+        cv::Mat tile(kTile, kTile, CV_8UC3, cv::Scalar(200, 200, 200));
+        try {
+            const std::string bytes = read_file((store_dir / f.crop()).string(), 16u << 20);
+            const cv::Mat crop = cv::imdecode(std::vector<unsigned char>(bytes.begin(), bytes.end()), cv::IMREAD_COLOR);
+            if (!crop.empty()) {
+                const double s = std::min(double(kTile) / crop.cols, double(kTile) / crop.rows);
+                cv::Mat small;
+                cv::resize(crop, small, {}, s, s, cv::INTER_AREA);
+                small.copyTo(tile(cv::Rect((kTile - small.cols) / 2, (kTile - small.rows) / 2, small.cols, small.rows)));
+            }
+        } catch (const Error& e) {
+            spdlog::warn("{}", e.what());
+        }
+        tile.copyTo(sheet(cv::Rect(x, y, kTile, kTile)));
+        cv::putText(sheet, std::to_string(f.id), {x + 4, y + kTile + 14}, cv::FONT_HERSHEY_SIMPLEX, 0.45,
+                    f.id == group.representative ? cv::Scalar(0, 0, 200) : cv::Scalar(60, 60, 60), 1, cv::LINE_AA);
+    }
+    std::vector<unsigned char> buf;
+    cv::imencode(".jpg", sheet, buf, {cv::IMWRITE_JPEG_QUALITY, 90});
+    return std::string(buf.begin(), buf.end());
+}
+
+std::vector<std::filesystem::path> write_contact_sheets(const Grouping& g, const std::filesystem::path& store_dir,
+                                                        const std::filesystem::path& out) {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw Error(out.string(), "cannot create the folder: " + ec.message());
+    std::filesystem::permissions(out, std::filesystem::perms::owner_all, ec);
+    std::vector<std::filesystem::path> written;
+    for (const FaceGroup& group : g.groups) {
+        const auto path = out / ("group-" + std::to_string(group.id) + ".jpg");
+        write_file_atomic(path.string(), contact_sheet_jpeg(g, group, store_dir));
+        written.push_back(path);
+    }
+    return written;
 }
 
 }  // namespace facepipe

@@ -24,7 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "enroll.h"
+#include "error.h"
 #include "types.h"
+#include "unknown_store.h"
 
 namespace facepipe {
 
@@ -113,5 +116,94 @@ void merge_into(GroupsState& state, std::uint64_t into, std::uint64_t from);
 
 // The face ids state gives group `id`, ascending.
 std::vector<std::uint64_t> members_of(const GroupsState& state, std::uint64_t id);
+
+// --- The store's faces (unknown_store.h) ------------------------------------
+//
+// Every function below reads and writes <store dir>/groups.bin under a lock of
+// its own (<store dir>/groups.lock, lock.h), so two commands (or serve and a
+// command) never lose each other's changes.
+
+// A group id that no face of the store has (now): a usage error (the binary
+// exits 2); serve answers 404.
+class GroupNotFound : public UsageError {
+public:
+    using UsageError::UsageError;
+};
+
+struct ClusterOptions {
+    float threshold = kDefaultClusterThreshold;  // > 0
+    int min_size = 1;                            // smaller groups are left out of the result (ids kept)
+    float maybe_margin = kDefaultMaybeMargin;    // "maybe NAME" within the model's threshold + this
+};
+
+struct Grouping {
+    std::vector<UnknownFace> faces;  // the store's faces, oldest first
+    std::vector<FaceGroup> groups;   // at least min_size faces each, largest first, then by id
+    // requires: id is one of faces.
+    const UnknownFace& face(std::uint64_t id) const;
+};
+
+// cluster_store(store, options, model)
+//   requires: options.threshold > 0 (else UsageError("--threshold", ...)).
+//   ensures:  the store's faces regrouped (regroup) and groups.bin updated; with
+//             a model (may be null), each group's maybe / maybe_distance against
+//             its gallery within model->threshold() + options.maybe_margin.
+//   throws:   Error for a damaged faces.bin or groups.bin (naming it).
+Grouping cluster_store(const UnknownStore& store, const ClusterOptions& options, const Classifier* model);
+
+// The faces of group `group` as groups.bin (the last clustering, with merges,
+// names and forgets since) has it, of those still in the store, oldest first.
+//   throws: GroupNotFound("group <id>", "no such group ...") when it has none.
+std::vector<UnknownFace> group_faces(const UnknownStore& store, std::uint64_t group);
+
+// forget_group(store, group)
+//   ensures: the group's faces leave the store (records and crops) and groups.bin.
+//   returns: how many faces were removed.
+//   throws:  as group_faces.
+std::size_t forget_group(UnknownStore& store, std::uint64_t group);
+
+// merge_groups(store, a, b)
+//   ensures: b's faces join a (merge_into), remembered in groups.bin so that a
+//            re-cluster keeps them together under id a.
+//   throws:  UsageError("group <id>", ...) when a == b; GroupNotFound when either has no face.
+void merge_groups(UnknownStore& store, std::uint64_t a, std::uint64_t b);
+
+struct NameReport {
+    EnrollReport enroll;                // what enrolling the group's crops did
+    std::vector<std::uint64_t> removed; // faces that left the store: their crop was enrolled (or a duplicate)
+    std::vector<std::uint64_t> kept;    // faces whose crop enroll refused: still in the store and the group
+};
+
+// name_group(store, group, name, options, models)
+//   ensures: enroll (enroll.h: name checks, the lock, augment, encode, train) of
+//            the crops of the group's faces under `name` (a NAME already enrolled
+//            gets them added); then the faces whose crop was accepted (or was a
+//            duplicate) leave the store and groups.bin.
+//   throws:  UsageError for a bad name (before anything), or as group_faces;
+//            what enroll throws (nothing is then removed from the store).
+NameReport name_group(UnknownStore& store, std::uint64_t group, std::string_view name, const EnrollOptions& options,
+                      const ModelFiles& models);
+NameReport name_group(UnknownStore& store, std::uint64_t group, std::string_view name, const EnrollOptions& options,
+                      std::shared_ptr<const LoadedModels> models);
+
+// The groups for people: one line per group, with its id, size, first and last
+// seen (UTC), sources, representative face (its crop) and "maybe NAME".
+std::string format_groups_table(const Grouping& g, const std::filesystem::path& store_dir);
+// {"groups":[{"id","size","members":[{"id","source","time","box","distance",...}],...}]}
+// (time: the frame time in seconds, null for a photo; distance: null when nobody was enrolled).
+std::string format_groups_json(const Grouping& g, const std::filesystem::path& store_dir);
+
+// contact_sheet_jpeg(grouping, group, store_dir)
+//   ensures: a JPEG of the group: a title line (id, size, maybe NAME) and a grid
+//            of its crops, each captioned with its face id (at most
+//            kSheetMaxFaces; the title then says how many more). A crop that
+//            cannot be read is a grey tile.
+inline constexpr std::size_t kSheetMaxFaces = 60;
+std::string contact_sheet_jpeg(const Grouping& g, const FaceGroup& group, const std::filesystem::path& store_dir);
+// write_contact_sheets(grouping, store_dir, out)
+//   ensures: <out>/group-<id>.jpg for every group (0600; out created, 0700);
+//            returns their paths, in the groups' order.
+std::vector<std::filesystem::path> write_contact_sheets(const Grouping& g, const std::filesystem::path& store_dir,
+                                                        const std::filesystem::path& out);
 
 }  // namespace facepipe

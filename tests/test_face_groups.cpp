@@ -7,6 +7,8 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <set>
 
@@ -303,4 +305,88 @@ TEST_CASE("groups.bin: a damaged or hostile file is refused with its cause, neve
     refused(payload(3, 0.5f, {{2, 1}}, {1, 1}), "corrupted: merged group 1 listed twice");
     refused(payload(3, 0.5f, {{2, 1}}, {}, 1ull << 60), "corrupted");  // a count no file could hold
     refused(container_bytes("FPGROUPS", 2, groups_payload(good)), "newer than this facepipe supports");
+}
+
+// --- Over the store (unknown_store.h) ----------------------------------------
+
+namespace {
+
+// A store in `dir` holding f's faces (a grey crop each), ids as the store gives them.
+void fill_store(UnknownStore& store, Faces& f) {
+    Faces stored;
+    for (std::size_t i = 0; i < f.ids.size(); ++i) {
+        UnknownFace u;
+        u.source = "photo-" + std::to_string(f.person[f.ids[i]]) + ".jpg";
+        u.box = {1, 2, 30, 40};
+        u.distance = 0.8f;
+        u.score = 1.f;
+        u.descriptor = f.d[i];
+        const auto id = store.append(u, cv::Mat(48, 48, CV_8UC3, cv::Scalar(128, 128, 128)));
+        stored.ids.push_back(id);
+        stored.d.push_back(f.d[i]);
+        stored.person[id] = f.person[f.ids[i]];
+    }
+    f = stored;
+}
+
+}  // namespace
+
+TEST_CASE("cluster_store, forget_group, merge_groups over a store; unknown groups are GroupNotFound") {
+    test::TempDir dir;
+    UnknownStore store(dir / "unknown");
+    Synthetic s(3);
+    Faces f = make_faces(s, 3, 4);
+    fill_store(store, f);
+    const Grouping g = cluster_store(store, {}, nullptr);
+    CHECK(g.faces.size() == 12);
+    REQUIRE(g.groups.size() == 3);
+    const auto ids = check_pure(g.groups, f);
+    CHECK(test::file_mode(groups_path(store.dir())) == 0600);
+
+    // The formats: JSON members carry source, box, distance; the table one line per group.
+    const auto j = nlohmann::json::parse(format_groups_json(g, store.dir()));
+    REQUIRE(j["groups"].size() == 3);
+    CHECK(j["groups"][0]["members"][0]["source"].get<std::string>().rfind("photo-", 0) == 0);
+    CHECK(j["groups"][0]["members"][0]["box"]["height"] == 40);
+    CHECK(j["groups"][0]["members"][0]["time"].is_null());
+    const std::string table = format_groups_table(g, store.dir());
+    CHECK(table.find("3 groups, 12 of 12 faces") != std::string::npos);
+    // --min-size leaves small groups out, without changing ids.
+    ClusterOptions big;
+    big.min_size = 5;
+    CHECK(cluster_store(store, big, nullptr).groups.empty());
+    CHECK(check_pure(cluster_store(store, {}, nullptr).groups, f) == ids);
+
+    // Contact sheets: one JPEG per group, 0600.
+    const auto sheets = write_contact_sheets(g, store.dir(), dir / "sheets");
+    REQUIRE(sheets.size() == 3);
+    for (const auto& p : sheets) {
+        CHECK(test::file_mode(p) == 0600);
+        CHECK(!cv::imread(p.string()).empty());
+    }
+
+    CHECK_THROWS_AS(group_faces(store, 99), GroupNotFound);
+    CHECK_THROWS_AS(forget_group(store, 99), GroupNotFound);
+    CHECK_THROWS_AS(merge_groups(store, ids.at(0), 99), GroupNotFound);
+    CHECK_THROWS_AS(merge_groups(store, ids.at(0), ids.at(0)), UsageError);
+
+    // Merge 1 into 0: remembered by the next clustering.
+    merge_groups(store, ids.at(0), ids.at(1));
+    CHECK(group_faces(store, ids.at(0)).size() == 8);
+    const Grouping merged = cluster_store(store, {}, nullptr);
+    REQUIRE(merged.groups.size() == 2);
+    CHECK(merged.groups[0].id == ids.at(0));
+    CHECK(merged.groups[0].members.size() == 8);
+
+    // Forget 2: its faces leave the store.
+    CHECK(forget_group(store, ids.at(2)) == 4);
+    CHECK(store.faces().size() == 8);
+    CHECK_THROWS_AS(group_faces(store, ids.at(2)), GroupNotFound);
+    const Grouping left = cluster_store(store, {}, nullptr);
+    REQUIRE(left.groups.size() == 1);
+    CHECK(left.groups[0].id == ids.at(0));
+
+    ClusterOptions bad;
+    bad.threshold = 0;
+    CHECK_THROWS_AS(cluster_store(store, bad, nullptr), UsageError);
 }
