@@ -36,7 +36,7 @@ class Classifier;
 
 // The distance (types.h) under which two unknown faces are linked by an edge of
 // the graph: the default of `cluster --threshold` (its choice: docs/unknown.md).
-constexpr float kDefaultClusterThreshold = 0.5f;
+constexpr float kDefaultClusterThreshold = 0.55f;
 // "maybe NAME" is shown when a group is within the model's threshold plus this.
 constexpr float kDefaultMaybeMargin = 0.1f;
 
