@@ -17,11 +17,13 @@ struct LiveCommand {
     std::string video, model = "model.bin", labels = "labels.bin";
     int reload_ms = 250;
     LiveOptions o;
+    CollectFlags collect;
     ExitCode run(const Globals& g);
 };
 
 ExitCode LiveCommand::run(const Globals& g) {
     o.source = camera >= 0 ? SourceSpec::from_camera(camera) : SourceSpec::from_video(video);
+    o.collect = collect.resolve(model);
     check_live_options(o);  // before the models load: a usage error need not wait for them
     const auto models = LoadedModels::load(find_models(models_dir(g.models)));
     const ModelWatcher watcher(model, labels, models->files().model_id(), std::chrono::milliseconds(reload_ms));
@@ -86,6 +88,7 @@ void add_live(CLI::App& app, Globals& g) {
     c->add_option("--reload-ms", cmd->reload_ms, "how often to check model.bin/labels.bin for a new model (0 = never)")
         ->capture_default_str()->check(CLI::Range(0, 3600000));
     add_analyzer_flags(c, o.analyzer);
+    add_collect_flags(c, cmd->collect, true);
     o.analyzer.detector.threads = 0;
     c->add_option("-j,--threads", o.analyzer.detector.threads,
                   "threads each frame's face detection runs on (0 = all cores); the faces found do not depend on it")

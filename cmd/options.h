@@ -5,6 +5,7 @@
 
 #include "enroll.h"
 #include "recognizer.h"
+#include "unknown_collect.h"
 
 namespace facepipe::cmd {
 
@@ -34,6 +35,41 @@ inline void add_enrolment_flags(CLI::App* app, EnrollOptions& o) {
         ->capture_default_str()->check(CLI::Range(0, 100))->envname("FACEPIPE_COPIES");
     app->add_option("--seed", o.augment.seed, "augmentation seed: use the dataset's setting")
         ->capture_default_str()->envname("FACEPIPE_SEED");
+}
+
+// --collect-unknown [DIR] and its gates: predict, live and serve keep the faces
+// they label unknown (unknown_collect.h; docs/unknown.md "Collecting").
+struct CollectFlags {
+    CLI::Option* flag = nullptr;
+    std::string dir;
+    CollectOptions o;
+    // The options to collect with: off unless --collect-unknown was given; its DIR,
+    // else unknown/ beside the model (unknown_store.h default_unknown_dir).
+    CollectOptions resolve(const std::filesystem::path& model) const {
+        CollectOptions r = o;
+        r.dir = flag && flag->count() > 0 ? (dir.empty() ? default_unknown_dir(model) : std::filesystem::path(dir))
+                                          : std::filesystem::path();
+        return r;
+    }
+};
+
+inline void add_collect_flags(CLI::App* app, CollectFlags& f, bool tracks) {
+    f.flag = app->add_option("--collect-unknown", f.dir,
+                             "keep the faces labelled unknown in DIR (default: unknown/ beside the model) for "
+                             "`facepipe cluster`; give DIR as --collect-unknown=DIR before other arguments")
+                 ->expected(0, 1)->type_name("[DIR]");
+    app->add_option("--collect-max", f.o.max_faces, "with --collect-unknown: faces the store keeps, the oldest dropped")
+        ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    app->add_option("--collect-min-size", f.o.min_face_px, "with --collect-unknown: smallest face kept (shorter box side, px)")
+        ->capture_default_str()->check(CLI::Range(1, 100000));
+    app->add_option("--collect-min-score", f.o.min_score, "with --collect-unknown: lowest detector score kept")
+        ->capture_default_str()->check(CLI::Range(-10.0, 100.0));
+    app->add_option("--collect-min-sharpness", f.o.min_sharpness,
+                    "with --collect-unknown: least sharpness kept (variance of the Laplacian of the face as a 150x150 chip)")
+        ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+    if (tracks)
+        app->add_option("--collect-per-track", f.o.per_track, "with --collect-unknown: faces kept per track, sharpest first")
+            ->capture_default_str()->check(CLI::Range(1, 100));
 }
 
 }  // namespace facepipe::cmd

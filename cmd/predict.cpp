@@ -15,6 +15,7 @@ struct PredictCommand {
     std::vector<std::string> inputs;
     std::string model = "model.bin", labels = "labels.bin", format = "table", annotate;
     PredictOptions o;
+    CollectFlags collect;
     int threads = 0;
     ExitCode run(const Globals& g);
 };
@@ -23,7 +24,10 @@ ExitCode PredictCommand::run(const Globals& g) {
     o.annotate_dir = annotate;
     // Nothing can be predicted without a (matching) model: both throw ModelError.
     auto classifier = std::make_shared<const Classifier>(Classifier::load(model, labels));
-    BatchPredictor predictor(LoadedModels::load(find_models(models_dir(g.models))), classifier, o, model, threads);
+    const auto models = LoadedModels::load(find_models(models_dir(g.models)));
+    const CollectOptions co = collect.resolve(model);
+    if (co.enabled()) o.collect = std::make_shared<UnknownCollector>(co, models);
+    BatchPredictor predictor(models, classifier, o, model, threads);
     std::vector<ImageLabels> missing;
     const auto files = expand_inputs(inputs, std::cin, &missing);
     ResultWriter out(std::cout, parse_output_format(format));
@@ -41,6 +45,7 @@ ExitCode PredictCommand::run(const Globals& g) {
         out.write(r);
     });
     if (files.empty() && missing.empty()) spdlog::warn("no images found in the inputs");
+    if (o.collect) spdlog::info("{}", format_collect_summary(o.collect->counters(), co.dir));
     return failed > 0 ? kPartial : kOk;
 }
 
@@ -64,6 +69,7 @@ void add_predict(CLI::App& app, Globals& g) {
     c->add_option("-j,--threads", cmd->threads, "images labelled at once (0 = all cores); results keep the input order")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
     add_analyzer_flags(c, cmd->o.analyzer);
+    add_collect_flags(c, cmd->collect, false);
     run_on_callback(c, g, cmd);
 }
 

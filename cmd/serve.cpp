@@ -20,6 +20,7 @@ struct ServeCommand {
     double read_timeout = 30, write_timeout = 30;
     double max_body_mb = 20;
     ServeOptions o;
+    CollectFlags collect;
     ExitCode run(const Globals& g);
 };
 
@@ -36,6 +37,7 @@ ExitCode ServeCommand::run(const Globals& g) {
     o.predict.analyzer = o.enroll.analyzer;  // recognition sees faces as enrolment does
     o.predict.limits = o.enroll.limits;
     o.sync_command = default_sync_command();
+    o.collect = collect.resolve(o.enroll.model);
     StopOnSignals signals;
     serve(o, find_models(models_dir(g.models)), signals.flag(), [](const HttpServer& s) {
         // One line on stdout once listening, for scripts and tests (--listen HOST:0).
@@ -79,6 +81,7 @@ void add_serve(CLI::App& app, Globals& g) {
     c->add_option("--tls-cert", o.http.tls_cert, "PEM certificate (chain): serve HTTPS (with --tls-key)");
     c->add_option("--tls-key", o.http.tls_key, "PEM private key of --tls-cert");
     add_analyzer_flags(c, o.enroll.analyzer);
+    add_collect_flags(c, cmd->collect, true);
     run_on_callback(c, g, cmd);
 }
 

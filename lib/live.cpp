@@ -204,6 +204,12 @@ LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> m
 
     LiveSession live(models, o.tracker, o.analyzer);
     session.open_recorder(source.fps());
+    std::unique_ptr<UnknownCollector> collector;
+    std::unique_ptr<StreamCollector> collect;
+    if (o.collect.enabled()) {
+        collector = std::make_unique<UnknownCollector>(o.collect, models);
+        collect = std::make_unique<StreamCollector>(*collector, o.source.describe());
+    }
 
     Frame frame;
     std::optional<SteadyClock::time_point> started;
@@ -212,6 +218,7 @@ LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> m
         const LiveSession::Result step = live.process(frame.bgr, watcher, frame.index);
         if (step.model_changed) session.emit_model(live.classifier(), frame);
         session.emit(step.events, frame);
+        if (collect) collect->frame(frame.bgr, frame.time_s, step.faces, step.events, live.classifier());
         ++session.summary.frames;
         if (!session.output(frame, step.faces)) {
             session.summary.interrupted = true;
@@ -220,8 +227,14 @@ LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> m
         if (o.max_frames > 0 && session.summary.frames >= o.max_frames) break;
     }
     if (stop.load()) session.summary.interrupted = true;
-    session.emit(live.finish(), frame);
+    const std::vector<TrackEvent> ended = live.finish();
+    session.emit(ended, frame);
     source.stop();
+    if (collect && live.frames() > 0) {
+        collect->frame(frame.bgr, frame.time_s, {}, ended, live.classifier());
+        collect->finish(live.classifier());
+        spdlog::info("{}", format_collect_summary(collector->counters(), o.collect.dir));
+    }
 
     LiveSummary& s = session.summary;
     s.seconds = started ? std::chrono::duration<double>(SteadyClock::now() - *started).count() : 0;

@@ -24,6 +24,7 @@
 #include "model_watch.h"
 #include "recognizer.h"
 #include "tracker.h"
+#include "unknown_collect.h"
 #include "video.h"
 
 namespace facepipe {
@@ -37,6 +38,7 @@ struct LiveOptions {
     bool print_frames = false;    // headless: also one line per frame
     std::string record_path;      // annotated video, "" = none
     std::int64_t max_frames = 0;  // stop after this many processed frames, 0 = no limit
+    CollectOptions collect;       // --collect-unknown: keep the tracks labelled unknown (unknown_collect.h)
 
     // Detection on a frame scaled to a long side of at most 640 pixels (small
     // frames are upsampled up to 2x, to find faces down to ~40 pixels); no

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "threads.h"
+#include "unknown_collect.h"
 #include "version.h"
 #include "walk.h"
 
@@ -105,7 +106,17 @@ void save_annotated(const fs::path& dir, std::set<std::string>& taken, const std
 struct Predictor::Labelled {
     ImageLabels labels;
     std::optional<std::string> annotated;  // the annotated copy's JPEG bytes, when one is to be written
+    cv::Mat pixels;      // the decoded image, kept for options.collect only
+    double scale = 1.0;  // its LoadedImage::scale
+    std::string sha256;  // its LoadedImage::sha256
 };
+
+namespace {
+void offer_unknown(const PredictOptions& o, const ImageLabels& r, const cv::Mat& pixels, double scale,
+                   const std::string& sha256, const Classifier& classifier) {
+    if (o.collect) o.collect->collect_photo(r, pixels, scale, sha256, classifier);
+}
+}  // namespace
 
 Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr<const Classifier> classifier,
                      PredictOptions options, const std::string& model_path)
@@ -116,12 +127,14 @@ Predictor::Predictor(std::shared_ptr<const LoadedModels> models, std::shared_ptr
 
 ImageLabels Predictor::label_image(const std::string& path) {
     Labelled l = label_file(path);
+    offer_unknown(options_, l.labels, l.pixels, l.scale, l.sha256, *classifier_);
     if (l.annotated) save_annotated(options_.annotate_dir, annotated_names_, l.labels.input, *l.annotated);
     return std::move(l.labels);
 }
 
 ImageLabels Predictor::label_bytes(const std::string& bytes, const std::string& name) {
     Labelled l = label(bytes, name);
+    offer_unknown(options_, l.labels, l.pixels, l.scale, l.sha256, *classifier_);
     if (l.annotated) save_annotated(options_.annotate_dir, annotated_names_, l.labels.input, *l.annotated);
     return std::move(l.labels);
 }
@@ -162,6 +175,11 @@ Predictor::Labelled Predictor::label(const std::string& bytes, const std::string
                   t.detect_ms - before.detect_ms, t.landmarks_ms - before.landmarks_ms,
                   t.descriptor_ms - before.descriptor_ms);
     if (!options_.annotate_dir.empty()) l.annotated = render_annotated(img, r);
+    if (options_.collect) {
+        l.pixels = img.bgr;
+        l.scale = img.scale;
+        l.sha256 = img.sha256;
+    }
     return l;
 }
 
@@ -199,6 +217,8 @@ void BatchPredictor::run(const std::vector<std::string>& files, const std::funct
         files.size(), pointers, 2 * static_cast<std::size_t>(workers),
         [&](Predictor& p, std::size_t i) { return p.label_file(files[i]); },
         [&](std::size_t, Predictor::Labelled&& l) {
+            offer_unknown(o, l.labels, l.pixels, l.scale, l.sha256, *classifier_);
+            l.pixels.release();
             if (l.annotated) save_annotated(o.annotate_dir, annotated_names, l.labels.input, *l.annotated);
             emit(l.labels);
         });

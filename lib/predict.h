@@ -19,11 +19,17 @@
 
 namespace facepipe {
 
+class UnknownCollector;
+
 struct PredictOptions {
     AnalyzerOptions analyzer;
     ImageLimits limits;
     float tolerance = -1.f;                 // > 0 overrides the model's threshold
     std::filesystem::path annotate_dir;     // when set, annotated copies are written here
+    // When set (--collect-unknown), each labelled image's unknown faces are offered
+    // to it (unknown_collect.h) before the result is returned or emitted: in input
+    // order in BatchPredictor::run. Unset, nothing is kept and nothing is copied.
+    std::shared_ptr<UnknownCollector> collect;
 };
 
 struct FaceLabel {

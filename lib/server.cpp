@@ -207,15 +207,29 @@ private:
 class LiveSessions {
 public:
     struct Session {
-        explicit Session(std::shared_ptr<const LoadedModels> models)
-            : live(std::move(models), TrackerOptions{}, LiveOptions::live_analyzer_defaults()) {}
+        Session(std::shared_ptr<const LoadedModels> models, UnknownCollector* collector, int number)
+            : live(std::move(models), TrackerOptions{}, LiveOptions::live_analyzer_defaults()) {
+            if (collector) collect = std::make_unique<StreamCollector>(*collector, "serve live " + std::to_string(number));
+        }
+        ~Session() {  // the tab closed or went idle: its tracks end, and the unknown ones are kept
+            if (!collect || live.frames() == 0) return;
+            try {
+                collect->frame(cv::Mat(), 0, {}, live.finish(), live.classifier());
+                collect->finish(live.classifier());
+            } catch (const std::exception& e) {
+                spdlog::error("live session: unknown faces not kept: {}", e.what());
+            }
+        }
         std::mutex mu;
         LiveSession live;
         Clock::time_point last_used;
+        Clock::time_point started = Clock::now();
+        std::unique_ptr<StreamCollector> collect;  // --collect-unknown
     };
 
-    LiveSessions(std::shared_ptr<const LoadedModels> models, int max, std::chrono::seconds idle)
-        : models_(std::move(models)), max_(max), idle_(idle) {}
+    LiveSessions(std::shared_ptr<const LoadedModels> models, int max, std::chrono::seconds idle,
+                 UnknownCollector* collector)
+        : models_(std::move(models)), max_(max), idle_(idle), collector_(collector) {}
 
     // The session `id`, made when new. Throws HttpError 503 when `max` are in use.
     std::shared_ptr<Session> get(const std::string& id) {
@@ -234,7 +248,7 @@ public:
                 throw HttpError(503, "live sessions",
                                 "all " + std::to_string(max_) + " are in use (--sessions); close a tab or retry");
             }
-            s = std::make_shared<Session>(models_);
+            s = std::make_shared<Session>(models_, collector_, ++made_);
         }
         s->last_used = now;
         return s;
@@ -249,6 +263,8 @@ private:
     std::shared_ptr<const LoadedModels> models_;
     int max_;
     std::chrono::seconds idle_;
+    UnknownCollector* collector_;  // null unless --collect-unknown
+    int made_ = 0;
     mutable std::mutex mu_;
     std::map<std::string, std::shared_ptr<Session>> sessions_;
 };
@@ -330,7 +346,7 @@ public:
     Service(const ServeOptions& o, std::shared_ptr<const LoadedModels> models, HttpServer& http)
         : o_(o), models_(std::move(models)), http_(http), auth_(o.api_key),
           model_(o.enroll.model.string(), o.enroll.labels.string(), models_->files().model_id(), o.model_poll),
-          pool_(o.threads), sessions_(models_, o.max_sessions, o.session_idle),
+          pool_(o.threads), sessions_(models_, o.max_sessions, o.session_idle, o.predict.collect.get()),
           sync_(o.sync_command, sync_environment(o)) {
         http_.set_gate([this](const Request& req, Response& res) { return gate(req, res); });
         http_.set_logger([this](const Request& req, const Response& res, double ms) { log(req, res, ms); });
@@ -651,6 +667,9 @@ void Service::live_frame(const Request& req, Response& res) {
     }
     const LiveSession::Result r = session->live.process(img.bgr, *w, *slot->live);
     session->last_used = Clock::now();
+    if (session->collect)
+        session->collect->frame(img.bgr, std::chrono::duration<double>(session->last_used - session->started).count(),
+                                r.faces, r.events, session->live.classifier());
     std::uint64_t appeared = 0;
     for (const auto& e : r.events) appeared += e.kind == TrackEvent::Kind::appeared;
     metrics_.add_faces(appeared);
@@ -817,7 +836,8 @@ void Service::job(const Request&, Response& res) {
 }
 
 fs::path Service::unknown_dir() const {
-    return o_.unknown_dir.empty() ? default_unknown_dir(o_.enroll.model) : o_.unknown_dir;
+    if (!o_.unknown_dir.empty()) return o_.unknown_dir;
+    return o_.collect.enabled() ? o_.collect.dir : default_unknown_dir(o_.enroll.model);  // what serve collects
 }
 
 std::uint64_t Service::group_id(const std::string& text) const {
@@ -1072,18 +1092,22 @@ void serve(const ServeOptions& options, const ModelFiles& files, const std::atom
     // images: one BLAS thread each, not nested pools contending for the cores.
     // (Enrolment's encode would set it anyway, midway through the server's life.)
     set_blas_threads(1);
-    Service service(o, models, http);
-    spdlog::info("listening on {}://{}:{}/ ({} analysis threads{})", http.tls() ? "https" : "http", o.http.host,
-                 http.port(), o.threads, o.api_key.empty() ? ", no API key" : ", API key required");
-    if (on_ready) on_ready(http);
-    std::atomic<bool> done{false};
-    std::thread stopper([&] {
-        while (!stop && !done) std::this_thread::sleep_for(milliseconds(50));
-        http.stop();
-    });
-    http.run();
-    done = true;
-    stopper.join();
+    if (o.collect.enabled()) o.predict.collect = std::make_shared<UnknownCollector>(o.collect, models);
+    {  // the Service (and its live sessions) ends before the summary line
+        Service service(o, models, http);
+        spdlog::info("listening on {}://{}:{}/ ({} analysis threads{})", http.tls() ? "https" : "http", o.http.host,
+                     http.port(), o.threads, o.api_key.empty() ? ", no API key" : ", API key required");
+        if (on_ready) on_ready(http);
+        std::atomic<bool> done{false};
+        std::thread stopper([&] {
+            while (!stop && !done) std::this_thread::sleep_for(milliseconds(50));
+            http.stop();
+        });
+        http.run();
+        done = true;
+        stopper.join();
+    }
+    if (o.predict.collect) spdlog::info("{}", format_collect_summary(o.predict.collect->counters(), o.collect.dir));
     spdlog::info("stopped");
 }
 

@@ -33,6 +33,7 @@
 #include "http_server.h"
 #include "models.h"
 #include "predict.h"
+#include "unknown_collect.h"
 
 namespace facepipe {
 
@@ -46,8 +47,9 @@ struct ServeOptions {
     std::chrono::seconds session_idle{60};       // a live session unused this long ends
     std::chrono::milliseconds model_poll{250};   // how often model.bin/labels.bin are checked
     std::string sync_command;    // run after an enrol or removal ("" = none): the bucket sync
+    CollectOptions collect;      // --collect-unknown: keep the faces recognize and the live page label unknown
     // The unknown faces the "Unknown faces" page and /api/v1/unknown/... show
-    // (face_groups.h); "" = default_unknown_dir(enroll.model).
+    // (face_groups.h); "" = collect.dir when collecting, else default_unknown_dir(enroll.model).
     std::filesystem::path unknown_dir;
 };
 

@@ -26,9 +26,9 @@ namespace facepipe {
 namespace {
 
 constexpr std::size_t kEntryHead = 4 + 32;  // u32 length + SHA-256
-// The least a valid payload can hold: endianness tag, id, two string lengths,
-// time, box, seen, distance, score, descriptor.
-constexpr std::size_t kMinPayload = 1 + 8 + 8 + 8 + 16 + 8 + 4 + 8 + 4 + kDescriptorDim * 4;
+// The least a valid payload can hold: endianness tag, id, source's length,
+// time, box, seen, distance, nearest's length, score, descriptor, hash's length.
+constexpr std::size_t kMinPayload = 1 + 8 + 8 + 8 + 16 + 8 + 4 + 8 + 4 + kDescriptorDim * 4 + 8;
 
 std::string le(std::uint64_t v, int bytes) {
     std::string out;
@@ -63,6 +63,7 @@ std::string record_payload(const UnknownFace& f) {
     w.str(f.nearest);
     w.f32(f.score);
     w.floats(f.descriptor.data(), f.descriptor.size());
+    w.str(f.content_hash);
     return w.bytes();
 }
 
@@ -87,6 +88,7 @@ UnknownFace read_record(const std::string& payload, const std::string& subject) 
     f.nearest = in.str();
     f.score = in.f32();
     in.floats(f.descriptor.data(), f.descriptor.size());
+    f.content_hash = in.str(64);
     in.finish();
     return f;
 }
@@ -192,6 +194,10 @@ std::string validate_unknown_face(const UnknownFace& f) {
     if (!std::isfinite(f.score)) return "score is not finite";
     for (float v : f.descriptor)
         if (!std::isfinite(v)) return "descriptor value not finite";
+    if (!f.content_hash.empty() &&
+        (f.content_hash.size() != 64 ||
+         f.content_hash.find_first_not_of("0123456789abcdef") != std::string::npos))
+        return "content hash is not 64 lower-case hex digits";
     return "";
 }
 

@@ -12,7 +12,8 @@
 //                payload (PayloadWriter items, container.h):
 //                u64 id | str source | u64 time_s (IEEE-754 bits of a double) |
 //                i32 box x, y, width, height | u64 seen_unix_ms (two's complement) |
-//                f32 distance | str nearest | f32 score | 128 f32 descriptor
+//                f32 distance | str nearest | f32 score | 128 f32 descriptor |
+//                str content_hash
 // Record ids strictly increase along the file, from 1 to at most 2^53 (kUnknownMaxId). A record's length is at most
 // kUnknownRecordMaxBytes. The header is written once (write_file_atomic) and
 // again only by a compaction; a record is appended with one write(2).
@@ -71,13 +72,14 @@ struct UnknownFace {
     std::string nearest;         // that person's name, "" when nobody is enrolled
     float score = 0;             // detector score
     Descriptor descriptor{};
+    std::string content_hash;    // a photo's: SHA-256 hex of its file's bytes; "" for a video frame
     std::string crop() const;    // path of its crop relative to the store folder: "faces/<id>.jpg"
 };
 
 // Checks one face against the rules faces.bin enforces: source non-empty, source
 // and nearest at most 4096 bytes; time_s finite and >= 0, or exactly -1; box
 // x, y >= 0 and width, height > 0; distance >= 0 (or +inf) and not NaN; score and
-// every descriptor value finite. ensures: "" when valid, else a short reason.
+// every descriptor value finite; content_hash "" or 64 lower-case hex digits. ensures: "" when valid, else a short reason.
 std::string validate_unknown_face(const UnknownFace& f);
 
 // unknown/ : faces.bin (the records) + faces/<id>.jpg (crops, 0600). Thread-safe within a

@@ -66,6 +66,7 @@ TEST_CASE("unknown store: append, reopen and read back every field") {
         g.distance = std::numeric_limits<float>::infinity();
         g.nearest = "";
         g.seen_unix_ms = 1700000000123;
+        g.content_hash = std::string(64, 'a');
         b = store.append(g, crop());
     }
     CHECK(a >= 1);
@@ -87,6 +88,8 @@ TEST_CASE("unknown store: append, reopen and read back every field") {
     CHECK(faces[1].seen_unix_ms == 1700000000123);
     CHECK(std::isinf(faces[1].distance));
     CHECK(faces[1].nearest.empty());
+    CHECK(faces[0].content_hash.empty());
+    CHECK(faces[1].content_hash == std::string(64, 'a'));
     CHECK(faces[1].crop() == "faces/" + std::to_string(b) + ".jpg");
     CHECK(fs::exists(dir / faces[1].crop()));
 }
@@ -289,6 +292,9 @@ TEST_CASE("unknown store: refuses invalid faces and an empty crop, and gives the
     f.descriptor[3] = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_WITH_AS(store.append(f, crop()), contains("descriptor value not finite"), Error);
     CHECK_THROWS_WITH_AS(store.append(face("a.jpg", 0.1f), cv::Mat()), contains("empty crop"), Error);
+    f = face("a.jpg", 0.1f);
+    f.content_hash = std::string(64, 'A');
+    CHECK_THROWS_WITH_AS(store.append(f, crop()), contains("content hash is not 64 lower-case hex digits"), Error);
     CHECK(store.faces().empty());
     CHECK(default_unknown_dir("models/model.bin") == fs::path("models/unknown"));
     CHECK(default_unknown_dir("model.bin") == fs::path("./unknown"));
