@@ -494,7 +494,8 @@ std::string contact_sheet_jpeg(const Grouping& g, const FaceGroup& group, const 
     const int cols = static_cast<int>(std::min<std::size_t>(shown, kColumns));
     const int rows = static_cast<int>((shown + kColumns - 1) / kColumns);
     cv::Mat sheet(kTitle + rows * (kTile + kCaption), std::max(cols * kTile, 4 * kTile), CV_8UC3, cv::Scalar(255, 255, 255));
-    std::string title = "group " + std::to_string(group.id) + ": " + std::to_string(group.members.size()) + " faces";
+    std::string title = "group " + std::to_string(group.id) + ": " + std::to_string(group.members.size()) +
+                        (group.members.size() == 1 ? " face" : " faces");
     if (shown < group.members.size()) title += " (" + std::to_string(group.members.size() - shown) + " more)";
     if (!group.maybe.empty()) title += ", maybe " + group.maybe;
     cv::putText(sheet, title, {6, 20}, cv::FONT_HERSHEY_SIMPLEX, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);

@@ -45,7 +45,7 @@
       others.map((o) => FP.el('option', { value: String(o.id) }, `${o.id} (${o.size})`)));
     return FP.el('li', { class: 'card group', dataset: { group: String(g.id) } },
       FP.el('div', { class: 'head' },
-        FP.el('h2', {}, `Group ${g.id} `, FP.el('span', { class: 'count' }, `${g.size} faces`)),
+        FP.el('h2', {}, `Group ${g.id} `, FP.el('span', { class: 'count' }, `${g.size} face${g.size === 1 ? '' : 's'}`)),
         g.maybe ? FP.el('span', { class: 'maybe' }, `maybe ${g.maybe} (${FP.distanceText(g.maybe_distance)})`) : null,
         FP.el('span', { class: 'muted' }, sources)),
       FP.el('ul', { class: 'sheet' }, g.members.map((m) =>
