@@ -48,7 +48,7 @@ Json json_body(const httplib::Result& r, int status) {
 
 }  // namespace
 
-TEST_CASE("e2e: serve's unknown-faces API groups, merges and forgets; bad requests get their status; the key guards it") {
+TEST_CASE("e2e: serve's unknown-faces API groups, merges and forgets, answers bad requests with their status, and needs the key") {
     TempDir dir;
     made_up_store(dir.path());
     const std::string key = "unknown-test-key-0b1c";

@@ -229,7 +229,7 @@ TEST_CASE("maybe_person names the enrolled person a group is near, within the di
     CHECK(maybe_person(Gallery(), ptrs(bobs), 0.6f) == "");
 }
 
-TEST_CASE("groups.bin round-trips, 0600; a missing file is an empty state") {
+TEST_CASE("groups.bin round-trips, 0600, and a missing file is an empty state") {
     test::TempDir dir;
     const auto p = groups_path(dir.path());
     const GroupsState empty = read_groups(p);
@@ -331,7 +331,7 @@ void fill_store(UnknownStore& store, Faces& f) {
 
 }  // namespace
 
-TEST_CASE("cluster_store, forget_group, merge_groups over a store; unknown groups are GroupNotFound") {
+TEST_CASE("cluster_store, forget_group, merge_groups over a store, and unknown groups are GroupNotFound") {
     test::TempDir dir;
     UnknownStore store(dir / "unknown");
     Synthetic s(3);
