@@ -66,5 +66,9 @@ void add_live(CLI::App& app, Globals& g);
 void add_enroll(CLI::App& app, Globals& g);
 void add_manifest(CLI::App& app, Globals& g);
 void add_serve(CLI::App& app, Globals& g);
+void add_cluster(CLI::App& app, Globals& g);
+void add_name(CLI::App& app, Globals& g);
+void add_forget(CLI::App& app, Globals& g);
+void add_merge_groups(CLI::App& app, Globals& g);
 
 }  // namespace facepipe::cmd

@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
     cmd::add_enroll(app, g);
     cmd::add_manifest(app, g);
     cmd::add_serve(app, g);
+    cmd::add_cluster(app, g);
+    cmd::add_name(app, g);
+    cmd::add_forget(app, g);
+    cmd::add_merge_groups(app, g);
 
     app.parse_complete_callback([&] { setup_logging(verbose, quiet); });
     try {

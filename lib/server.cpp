@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <condition_variable>
 #include <cstring>
@@ -16,7 +17,9 @@
 #include "bucket_sync.h"
 #include "compreface.h"
 #include "error.h"
+#include "face_groups.h"
 #include "fsutil.h"
+#include "text.h"
 #include "live_session.h"
 #include "metrics.h"
 #include "model_watch.h"
@@ -390,6 +393,16 @@ private:
     void metrics(const Request& req, Response& res) const;
     void job(const Request& req, Response& res);
     void page(const Request& req, Response& res) const;
+    // The "Unknown faces" page's API (face_groups.h).
+    fs::path unknown_dir() const;
+    std::uint64_t group_id(const std::string& text) const;
+    template <class F>
+    auto on_group(F f) const;
+    void unknown_groups(const Request& req, Response& res) const;
+    void unknown_face(const Request& req, Response& res) const;
+    void unknown_name(const Request& req, Response& res);
+    void unknown_forget(const Request& req, Response& res);
+    void unknown_merge(const Request& req, Response& res);
     void login(const Request& req, Response& res) const;
     void logout(const Request& req, Response& res) const;
 
@@ -822,6 +835,123 @@ void Service::job(const Request&, Response& res) {
     reply(res, 200, job_);
 }
 
+fs::path Service::unknown_dir() const {
+    if (!o_.unknown_dir.empty()) return o_.unknown_dir;
+    return o_.collect.enabled() ? o_.collect.dir : default_unknown_dir(o_.enroll.model);  // what serve collects
+}
+
+std::uint64_t Service::group_id(const std::string& text) const {
+    std::uint64_t id = 0;
+    const bool ok = !text.empty() && text.size() <= 19 &&
+                    std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (ok) id = std::stoull(text);
+    if (!ok || id == 0) throw UsageError("group '" + text + "'", "is not a group id (a positive number)");
+    return id;
+}
+
+// Runs f; a group no face has (any more) is a 404.
+template <class F>
+auto Service::on_group(F f) const {
+    try {
+        return f();
+    } catch (const GroupNotFound& e) {
+        throw NotFoundError(e.subject(), e.cause());
+    }
+}
+
+// {"groups": [...]} as `cluster --format json` prints it, each member with the
+// URL of its crop; ?threshold= and ?min_size= as cluster's flags.
+void Service::unknown_groups(const Request& req, Response& res) const {
+    ClusterOptions co;
+    auto number = [&](const char* key, double lo, double hi, double fallback) {
+        const std::string v = req.get_param_value(key);
+        if (v.empty()) return fallback;
+        char* end = nullptr;
+        const double d = std::strtod(v.c_str(), &end);
+        if (end != v.c_str() + v.size() || !(d >= lo && d <= hi))
+            throw UsageError(key, "'" + v + "' is not a number from " + format_number("%g", lo) + " to " +
+                                      format_number("%g", hi));
+        return d;
+    };
+    co.threshold = static_cast<float>(number("threshold", 0.05, 2.0, co.threshold));
+    co.min_size = static_cast<int>(number("min_size", 1, 1e6, co.min_size));
+    UnknownStore store(unknown_dir());
+    const auto c = model_.current();
+    const Grouping g = cluster_store(store, co, c.get());
+    Json j = Json::parse(format_groups_json(g, store.dir()));
+    for (auto& group : j["groups"])
+        for (auto& m : group["members"]) {
+            m.erase("crop");  // a server path: the page gets a URL instead
+            m["url"] = "api/v1/unknown/faces/" + std::to_string(m["id"].get<std::uint64_t>());
+        }
+    j["faces"] = g.faces.size();
+    j["threshold"] = co.threshold;
+    reply(res, 200, j);
+}
+
+void Service::unknown_face(const Request& req, Response& res) const {
+    const std::uint64_t id = group_id(req.matches[1]);  // a face id has the same form
+    UnknownStore store(unknown_dir());
+    for (const UnknownFace& f : store.faces())
+        if (f.id == id) {
+            res.status = 200;
+            res.set_content(read_file((store.dir() / f.crop()).string(), o_.predict.limits.max_file_bytes), "image/jpeg");
+            res.set_header("Cache-Control", "private, no-cache");
+            res.set_header("X-Content-Type-Options", "nosniff");
+            return;
+        }
+    throw NotFoundError("face " + std::to_string(id), "not among the unknown faces");
+}
+
+// POST {"name": NAME}: the group is enrolled as NAME (enrol's change: one at a time, then the new model answers).
+void Service::unknown_name(const Request& req, Response& res) {
+    const std::uint64_t group = group_id(req.matches[1]);
+    const Json body = Json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("name") || !body["name"].is_string())
+        throw HttpError(400, "JSON body", "needs {\"name\": \"NAME\"}");
+    const std::string name = body["name"];
+    enroll_name(name);
+    UnknownStore store(unknown_dir());
+    NameReport named;
+    on_group([&] {
+        return change("enrol", name, false, [&](const EnrollOptions& eo) {
+            named = name_group(store, group, name, eo, models_);
+            return named.enroll;  // change() waits for its model, as for an enrol
+        });
+    });
+    const EnrollReport& r = named.enroll;
+    Json verdicts = Json::array();
+    for (const auto& v : r.verdicts) verdicts.push_back(verdict_json(v));
+    Json j = {{"group", group}, {"person", r.person}, {"new_person", r.new_person}, {"photos", verdicts},
+              {"removed", named.removed}, {"kept", named.kept},
+              {"retrained", r.retrained}, {"training_id", r.retrained ? Json(r.training_id) : Json(nullptr)},
+              {"people", r.retrained ? r.people_after : r.people_before}};
+    if (named.removed.empty()) j["error"] = "no face of the group was accepted: see each photo's verdict";
+    reply(res, named.removed.empty() ? 422 : 200, j);
+}
+
+void Service::unknown_forget(const Request& req, Response& res) {
+    const std::uint64_t group = group_id(req.matches[1]);
+    UnknownStore store(unknown_dir());
+    const std::size_t n = on_group([&] { return forget_group(store, group); });
+    reply(res, 200, {{"group", group}, {"removed", n}});
+}
+
+// POST {"group": B}: B joins this group.
+void Service::unknown_merge(const Request& req, Response& res) {
+    const std::uint64_t into = group_id(req.matches[1]);
+    const Json body = Json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("group") || !body["group"].is_number_unsigned())
+        throw HttpError(400, "JSON body", "needs {\"group\": ID}, the group that joins this one");
+    const std::uint64_t from = body["group"];
+    UnknownStore store(unknown_dir());
+    on_group([&] {
+        merge_groups(store, into, from);
+        return 0;
+    });
+    reply(res, 200, {{"group", into}, {"merged", from}});
+}
+
 void Service::page(const Request& req, Response& res) const {
     const WebAsset* a = find_web_asset(req.path == "/login" ? "/login.html" : req.path);
     if (!a && req.path.rfind("/api/", 0) == 0) throw HttpError(404, req.path, "no such endpoint");
@@ -888,6 +1018,11 @@ void Service::add_routes() {
     route("GET", "/api/v1/recognition/subjects", "compreface_subjects", h(&Service::compreface_subjects));
     route("POST", "/api/v1/recognition/subjects", "compreface_subjects", h(&Service::compreface_add_subject));
     route("DELETE", "/api/v1/recognition/subjects/([^/]+)", "compreface_subjects", h(&Service::compreface_delete_subject));
+    route("GET", "/api/v1/unknown/groups", "unknown", h(&Service::unknown_groups));
+    route("GET", "/api/v1/unknown/faces/([^/]+)", "unknown", h(&Service::unknown_face));
+    route("POST", "/api/v1/unknown/groups/([^/]+)/name", "unknown_change", h(&Service::unknown_name));
+    route("POST", "/api/v1/unknown/groups/([^/]+)/merge", "unknown_change", h(&Service::unknown_merge));
+    route("DELETE", "/api/v1/unknown/groups/([^/]+)", "unknown_change", h(&Service::unknown_forget));
     route("POST", "/login", "login", h(&Service::login));
     route("POST", "/logout", "login", h(&Service::logout));
     route("GET", "/.*", "page", h(&Service::page));

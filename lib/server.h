@@ -7,6 +7,8 @@
 //                       scripts/retrain.sh, and one write at a time in-process
 //   live frames      -> LiveSession (live_session.h), one per browser session
 //   hot reload       -> ModelWatcher (model_watch.h), as `live` uses it
+//   unknown faces    -> face_groups.h (cluster, name, forget, merge-groups);
+//                       naming enrols as enrol does (the same one-at-a-time change)
 // Models load once; each analysis thread owns its analyzer (a Predictor); each
 // live session owns its tracker. The transport (sockets, TLS, limits, 503s,
 // graceful stop) is http_server.h; the API key is server_auth.h; CompreFace's
@@ -22,6 +24,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +48,9 @@ struct ServeOptions {
     std::chrono::milliseconds model_poll{250};   // how often model.bin/labels.bin are checked
     std::string sync_command;    // run after an enrol or removal ("" = none): the bucket sync
     CollectOptions collect;      // --collect-unknown: keep the faces recognize and the live page label unknown
+    // The unknown faces the "Unknown faces" page and /api/v1/unknown/... show
+    // (face_groups.h); "" = collect.dir when collecting, else default_unknown_dir(enroll.model).
+    std::filesystem::path unknown_dir;
 };
 
 // The port `serve` listens on: "HOST:PORT", "[IPv6]:PORT" or ":PORT" (every

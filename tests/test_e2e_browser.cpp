@@ -7,7 +7,9 @@
 // refuse), the Live page (two tabs) must name them and call a stranger unknown,
 // then the CLI enrols the stranger and the open pages must name them too,
 // without a reload. The Photo page annotates a group photo; the Enrol page
-// removes a photo and a person.
+// removes a photo and a person. The Unknown faces page shows the faces
+// `predict --collect-unknown` kept before the server started, grouped; naming the
+// largest group enrols that person, whom recognize then names.
 //
 // Screenshots of the pages go to $FACEPIPE_SCREENSHOT_DIR when set (the README's
 // docs/serve-*.png are made with FACEPIPE_SCREENSHOT_DIR=docs), else to the
@@ -108,10 +110,21 @@ TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a 
     cv::imwrite((dir / "grace.jpg").string(), portrait("sample5.jpg", kGraceFace));
     write_y4m(dir / "webcam.y4m", portrait("sample6.jpg", kAdaFace), portrait("sample5.jpg", kGraceFace));
 
+    // Unknown faces for the Unknown faces page: the stranger ("Grace") three
+    // times, and the other faces of sample5.jpg; collected into unknown/ beside
+    // the model, where serve looks.
+    cv::imwrite((up / "grace-2.jpg").string(), portrait("sample5.jpg", kGraceFace, 0.8));
+    cv::imwrite((up / "grace-3.jpg").string(), portrait("sample5.jpg", kGraceFace, 0.3));
+    const auto collect = run_facepipe_m({"predict", "--collect-unknown=unknown", (up / "grace-2.jpg").string(),
+                                       (up / "grace-3.jpg").string(), (kSamples / "sample5.jpg").string()},
+                                      dir.path());
+    REQUIRE_MESSAGE(collect.exit_code == 0, collect.err);
+
     const char* keep = std::getenv("FACEPIPE_SCREENSHOT_DIR");
     const fs::path shots = keep ? fs::absolute(keep) : dir / "shots";
     fs::create_directories(shots);
-    for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png"}) fs::remove(shots / name);
+    for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png", "serve-unknown.png"})
+        fs::remove(shots / name);
 
     // With a key, as a server that is not only on loopback must have: the pages
     // go through the login form first, then use its cookie.
@@ -155,6 +168,9 @@ TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a 
          {{"photo_of", "Ada"},
           {"person", "Grace"},
           {"scene", {ada, {{"label", "unknown"}, {"box", face_box(grace_at(0))}}}}}},
+        {"unknown",
+         {{"groups_at_least", 2}, {"faces_at_least", 3}, {"name", "Grace"},
+          {"photo", (dir / "grace.jpg").string()}, {"label", "Grace"}}},
     };
     spit(dir / "browser.json", config.dump(2));
 
@@ -180,7 +196,9 @@ TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a 
           "enrol page lists the people", "enrol a person by upload",
           "live names the person and calls a stranger unknown, in two tabs at once",
           "live names a person the CLI enrols, without a reload", "photo page annotates an upload",
-          "enrol page removes a photo, then a person; the Live page follows", "no script errors on the pages"}) {
+          "enrol page removes a photo, then a person; the Live page follows",
+          "unknown faces page shows the groups, names one; the person is then recognised",
+          "no script errors on the pages"}) {
         INFO("step: " << std::string(name));
         REQUIRE_MESSAGE(steps.count(name) == 1, "not reached; pages.js exit " << run.exit_code << "\n"
                                                                               << run.out << run.err);
@@ -188,7 +206,7 @@ TEST_CASE("slow e2e: browser logs in, enrols, names live in two tabs, follows a 
     }
     CHECK(run.exit_code == 0);
 
-    for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png"}) {
+    for (const char* name : {"serve-enrol.png", "serve-live.png", "serve-photo.png", "serve-unknown.png"}) {
         const cv::Mat png = cv::imread((shots / name).string());
         CHECK_MESSAGE(png.cols >= 800, name);
     }

@@ -3,6 +3,8 @@
 // choice value in one is in the other.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <map>
 #include <regex>
 #include <set>
@@ -236,6 +238,7 @@ TEST_CASE("e2e: man pages and completion list every subcommand, flag, positional
         // zsh: the command's function names every flag and choice value.
         std::string fn = "_facepipe";
         for (const auto& p : path) fn += "_" + p;
+        std::replace(fn.begin(), fn.end(), '-', '_');  // zsh function names: merge-groups -> merge_groups
         const std::string body = zsh_function(zsh, fn);
         REQUIRE_MESSAGE(!body.empty(), fn);
         for (const auto& flag : h.flags)

@@ -104,7 +104,7 @@ const FP = (() => {
     const page = location.pathname.replace(/\/+$/, '').replace(/^.*\//, '').replace(/\.html$/, '');
     const link = ([href, text]) => el('a', href === page ? { href, 'aria-current': 'page' } : { href }, text);
     bar.replaceChildren(el('a', { class: 'brand', href: './' }, 'facepipe'),
-      el('nav', {}, [['enrol', 'Enrol'], ['live', 'Live'], ['photo', 'Photo']].map(link)));
+      el('nav', {}, [['enrol', 'Enrol'], ['live', 'Live'], ['photo', 'Photo'], ['unknown', 'Unknown faces']].map(link)));
   }
   header();  // the pages load this script at the end of <body>
 

@@ -25,6 +25,10 @@
 //   reload          {argv, cwd, scene}: the CLI command that retrains, and the scene after it
 //   photo           {file, labels: [sorted labels expected]}
 //   remove          {photo_of: a person whose first photo goes, person: a person who goes, scene}
+//   unknown         {groups_at_least, name, faces_at_least, photo: a file of that person, label}: the
+//                   Unknown faces page shows at least that many groups; the largest one (of at least
+//                   faces_at_least faces) is named `name`; then it is gone from the page and
+//                   api/v1/recognize names `label` in `photo`
 'use strict';
 
 const fs = require('fs');
@@ -269,6 +273,37 @@ async function main() {
       if (s.error) throw new Error(s.error);
       await waitFor(tabs[0], 'the removed person no longer named live', sceneShown, [rm.scene, config.video_width]);
       return { people: s.people.map((p) => `${p.name}:${p.count}`) };
+    });
+
+    await step('unknown faces page shows the groups, names one; the person is then recognised', async () => {
+      const u = config.unknown;
+      const page = await open('unknown');
+      await waitFor(page, 'the groups', (n) => window.facepipe && window.facepipe.loaded &&
+        window.facepipe.groups.length >= n && document.querySelectorAll('#groups li.group').length >= n &&
+        [...document.querySelectorAll('#groups .sheet img')].every((i) => i.complete && i.naturalWidth > 0),
+      [u.groups_at_least]);
+      const before = await pageState(page);
+      const group = before.groups[0];  // the largest
+      if (group.size < u.faces_at_least) throw new Error(`the largest group has ${group.size} faces`);
+      await shot(page, 'serve-unknown.png', true);
+      await page.$eval(`li[data-group="${group.id}"] input.name-input`, (el) => { el.value = ''; });
+      await page.type(`li[data-group="${group.id}"] input.name-input`, u.name);
+      await page.click(`li[data-group="${group.id}"] button.name`);
+      await waitFor(page, 'the name answer and the group gone', (id) => !window.facepipe.busy &&
+        (window.facepipe.error || (window.facepipe.last && window.facepipe.last.group === id &&
+          !window.facepipe.groups.some((g) => g.id === id) && !document.querySelector(`li[data-group="${id}"]`))),
+      [group.id]);
+      const after = await pageState(page);
+      if (after.error) throw new Error(`name failed: ${after.error}`);
+      const photo = fs.readFileSync(u.photo).toString('base64');
+      const labels = await page.evaluate(async (b64) => {
+        const r = await FP.api('api/v1/recognize', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ file: b64 }) });
+        return r.faces.map((f) => f.label);
+      }, photo);
+      if (!labels.includes(u.label)) throw new Error(`recognize after naming: ${JSON.stringify(labels)}`);
+      return { groups_before: before.groups.map((g) => `${g.id}:${g.size}`), named: group.id,
+               groups_after: after.groups.length, labels };
     });
 
     await step('no script errors on the pages', async () => {
