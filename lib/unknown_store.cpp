@@ -216,7 +216,7 @@ fs::path default_unknown_dir(const fs::path& model) {
 
 struct UnknownStore::State {
     fs::path dir;
-    std::size_t max = kDefaultCollectMax;
+    std::size_t max = kUnboundedStore;
     std::mutex mu;  // appends and removals of this process, one at a time
     // What this process last read of faces.bin (valid while the file is the
     // same inode and still holds the last record it saw).
@@ -234,6 +234,7 @@ struct UnknownStore::State {
 
 UnknownStore::UnknownStore(fs::path dir, std::size_t max_faces) : s_(std::make_unique<State>()) {
     if (max_faces < 1) throw UsageError("--collect-max", "must be at least 1");
+    if (max_faces > kUnboundedStore) throw UsageError("--collect-max", "must be at most 2^53");
     s_->dir = std::move(dir);
     s_->max = max_faces;
     if (!s_->dir.parent_path().empty()) {

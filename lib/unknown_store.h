@@ -61,6 +61,12 @@ inline constexpr std::uint32_t kUnknownRecordMaxBytes = 16 * 1024;
 inline constexpr std::uint64_t kUnknownMaxId = 1ull << 53;
 // --collect-max's default: 10000 faces is ~6.5 MB of records plus ~10 KB a crop.
 inline constexpr std::size_t kDefaultCollectMax = 10000;
+// No bound: no store can hold more faces than it has ids. A store is opened
+// with a bound only to collect into it (--collect-max); the commands that
+// review it (cluster, name, forget, merge-groups, serve's Unknown faces page)
+// open it unbounded, so they see and keep every face the collector kept,
+// whatever --collect-max that was.
+inline constexpr std::size_t kUnboundedStore = kUnknownMaxId;
 
 struct UnknownFace {
     std::uint64_t id = 0;        // given by the store on append: increasing, never reused in a store
@@ -88,8 +94,8 @@ class UnknownStore {
 public:
     // Opens (creating the folder, 0700) the store in dir. Throws Error naming the file for
     // a damaged or hostile faces.bin (a torn LAST record from kill -9 is dropped, not an error).
-    // requires: max_faces >= 1 (else UsageError).
-    explicit UnknownStore(std::filesystem::path dir, std::size_t max_faces = kDefaultCollectMax);
+    // requires: 1 <= max_faces <= kUnboundedStore (else UsageError).
+    explicit UnknownStore(std::filesystem::path dir, std::size_t max_faces = kUnboundedStore);
     ~UnknownStore();
     UnknownStore(const UnknownStore&) = delete;
     UnknownStore& operator=(const UnknownStore&) = delete;

@@ -240,6 +240,26 @@ TEST_CASE("unknown store: the bound keeps the newest faces, drops the crops of t
     CHECK(next == ids.back() + 1);
 }
 
+TEST_CASE("unknown store: opened without a bound (to review it) it sees and keeps every face a larger --collect-max kept") {
+    test::TempDir tmp;
+    const fs::path dir = tmp / "u";
+    // It used to be opened with the default --collect-max: a store collected with a
+    // larger one then showed, and on a removal kept, only its newest 10000 faces.
+    const std::size_t n = 30;
+    {
+        UnknownStore collector(dir, n);
+        const cv::Mat tiny(2, 2, CV_8UC3, cv::Scalar(1, 2, 3));
+        for (std::size_t i = 0; i < n; ++i) collector.append(face("p" + std::to_string(i) + ".jpg", 0.f), tiny);
+    }
+    UnknownStore review(dir);
+    CHECK(review.max_faces() == kUnboundedStore);
+    auto faces = review.faces();
+    REQUIRE(faces.size() == n);
+    review.remove({faces.front().id});  // a removal (a compaction) drops that face only
+    CHECK(UnknownStore(dir).faces().size() == n - 1);
+    CHECK_THROWS_AS(UnknownStore(dir, kUnboundedStore + 1), UsageError);
+}
+
 TEST_CASE("unknown store: remove drops records and crops, keeps the rest, and never reuses an id") {
     test::TempDir tmp;
     const fs::path dir = tmp / "u";
