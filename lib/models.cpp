@@ -13,12 +13,6 @@ namespace facepipe {
 namespace fs = std::filesystem;
 namespace {
 
-fs::path running_binary_dir() {
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path() : exe.parent_path();
-}
-
 // Checks the recognition model against the provenance file the importer wrote, if any.
 std::string verify_provenance(const fs::path& model, const std::string& sha) {
     const fs::path prov_path = model.string() + kProvenanceSuffix;
