@@ -66,6 +66,19 @@ TEST_CASE("e2e: --help and --version load neither OpenCV's image codecs, video I
     }
 }
 
+TEST_CASE("e2e: --version names the models with their recorded checksums, the ones models show verifies") {
+    TempDir dir;
+    const auto version = run_facepipe_m({"--version"}, dir.path());
+    const auto show = run_facepipe_m({"models", "show"}, dir.path());
+    REQUIRE(version.exit_code == 0);
+    REQUIRE(show.exit_code == 0);
+    const auto id = lines_with(show.out, "model id");
+    REQUIRE(id.size() == 1);
+    CHECK(lines_with(version.out, "model id") == id);
+    CHECK(lines_with(version.out, "sha256") == lines_with(show.out, "sha256"));
+    CHECK(version.out.find("`facepipe models show` verifies them") != std::string::npos);
+}
+
 TEST_CASE("e2e: a command that decodes images loads the image and video module when it needs it") {
     TempDir dir;
     make_dataset(dir.path());
