@@ -17,7 +17,7 @@ namespace {
 #ifdef FACEPIPE_MEDIA_LINKED
 const Module& load_module() { return *facepipe_media_module(); }
 #else
-// <binary>/../lib/facepipe/ when installed, else beside the binary (the build tree).
+// <binary>/../<libdir>/facepipe/ when installed, else beside the binary (the build tree).
 fs::path module_path() {
     const fs::path bin = running_binary_dir();
     std::error_code ec;

@@ -11,8 +11,9 @@
 // Contract: each function forwards to the OpenCV function or class of the same
 // name and has its contract, cv::Exception included; the module holds no logic
 // of its own. Thread-safe as OpenCV's functions are (the loading happens once).
-// The module is looked up in <binary's folder>/../lib/facepipe/ (installed), then
-// beside the binary (the build tree). Builds that link the module's code in
+// The module is looked up in <binary's folder>/../<libdir>/facepipe/ (installed;
+// /usr/lib/x86_64-linux-gnu/facepipe/ for the package), then beside the binary
+// (the build tree). Builds that link the module's code in
 // (FACEPIPE_MEDIA_LINKED: the fuzz harnesses) load nothing.
 // Throws ModelError(module path, "cannot load ...") when the module is missing,
 // broken or from another build: an incomplete install, nothing that needs it

@@ -37,7 +37,6 @@ TEST_CASE("e2e: an installed facepipe finds its models from any folder") {
     CHECK(slurp(out).find("face recognition model not found") != std::string::npos);
 
     // Its image and video module (lib/media.h) is found from the installed binary too.
-    REQUIRE(fs::exists(prefix / "lib" / "facepipe" / "facepipe_media.so"));
     fs::create_directories(elsewhere / "dataset" / "alice");
     REQUIRE(cv::imwrite((elsewhere / "dataset" / "alice" / "a.jpg").string(), cv::Mat(90, 120, CV_8UC3, cv::Scalar(9, 99, 199))));
     const std::string augment = "cd '" + elsewhere.path().string() + "' && '" + bin.string() +
