@@ -3,17 +3,19 @@
 //
 // Why: those three libraries pull in some 240 more (FFmpeg, GStreamer, GDAL,
 // GTK ...). Linked into the binary, the dynamic loader maps and relocates all of
-// them at every start, most of the time `facepipe --help` took. So they are
-// linked only into a small module, facepipe_media.so (lib/media/module.cpp),
-// which this file loads with dlopen the first time one of the functions below is
-// called: `--help`, `--version`, train, merge ... never load it.
+// them at every start, most of the time `facepipe --help` took. So each is
+// linked only into a small module of its own, facepipe_media_image.so,
+// _video.so and _window.so (lib/media/image.cpp, video.cpp, window.cpp), which
+// this file loads with dlopen the first time one of its functions below is
+// called: `--help`, `--version`, train, merge ... load none, predict and encode
+// the image one only.
 //
 // Contract: each function forwards to the OpenCV function or class of the same
-// name and has its contract, cv::Exception included; the module holds no logic
-// of its own. Thread-safe as OpenCV's functions are (the loading happens once).
-// The module is looked up in <binary's folder>/../<libdir>/facepipe/ (installed;
+// name and has its contract, cv::Exception included; the modules hold no logic
+// of their own. Thread-safe as OpenCV's functions are (each loads once).
+// A module is looked up in <binary's folder>/../<libdir>/facepipe/ (installed;
 // /usr/lib/x86_64-linux-gnu/facepipe/ for the package), then beside the binary
-// (the build tree). Builds that link the module's code in
+// (the build tree). Builds that link the modules' code in
 // (FACEPIPE_MEDIA_LINKED: the fuzz harnesses) load nothing.
 // Throws ModelError(module path, "cannot load ...") when the module is missing,
 // broken or from another build: an incomplete install, nothing that needs it

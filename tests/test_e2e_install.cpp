@@ -1,5 +1,5 @@
 // End-to-end: `cmake --install` gives a facepipe that finds its models and its
-// image and video module from any working folder (cron runs it from anywhere),
+// image module from any working folder (cron runs it from anywhere),
 // with --models still overriding.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -36,7 +36,7 @@ TEST_CASE("e2e: an installed facepipe finds its models from any folder") {
     CHECK(WEXITSTATUS(std::system(bad.c_str())) == 2);
     CHECK(slurp(out).find("face recognition model not found") != std::string::npos);
 
-    // Its image and video module (lib/media.h) is found from the installed binary too.
+    // Its image module (lib/media.h) is found from the installed binary too.
     fs::create_directories(elsewhere / "dataset" / "alice");
     REQUIRE(cv::imwrite((elsewhere / "dataset" / "alice" / "a.jpg").string(), cv::Mat(90, 120, CV_8UC3, cv::Scalar(9, 99, 199))));
     const std::string augment = "cd '" + elsewhere.path().string() + "' && '" + bin.string() +

@@ -1,7 +1,8 @@
 // End-to-end: what facepipe's start-up loads. OpenCV's image codecs, video I/O
 // and windows, with the ~240 libraries they pull in, load only when a command
-// needs them (lib/media.h): `--help` and `--version` must not map them. Checked
-// on the libraries the dynamic loader reports (LD_DEBUG=files), not on the clock.
+// needs them, each from its module (lib/media.h): `--help` and `--version` must
+// map none, a command that decodes photos the image one only. Checked on the
+// libraries the dynamic loader reports (LD_DEBUG=files), not on the clock.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
@@ -62,7 +63,7 @@ TEST_CASE("e2e: --help and --version load neither OpenCV's image codecs, video I
         CHECK_FALSE(loads(r, "libopencv_imgcodecs"));
         CHECK_FALSE(loads(r, "libopencv_videoio"));
         CHECK_FALSE(loads(r, "libopencv_highgui"));
-        CHECK_FALSE(loads(r, "facepipe_media.so"));
+        CHECK_FALSE(loads(r, "facepipe_media_"));
     }
 }
 
@@ -79,20 +80,23 @@ TEST_CASE("e2e: --version names the models with their recorded checksums, the on
     CHECK(version.out.find("`facepipe models show` verifies them") != std::string::npos);
 }
 
-TEST_CASE("e2e: a command that decodes images loads the image and video module when it needs it") {
+TEST_CASE("e2e: a command that decodes images loads the image module, and not the video or window one") {
     TempDir dir;
     make_dataset(dir.path());
     const TracedRun r = traced_run(FACEPIPE_BINARY, "augment -d dataset -n 1", dir.path());
     INFO(r.output);
     CHECK(r.exit_code == 0);
-    CHECK(loads(r, "facepipe_media.so"));
+    CHECK(loads(r, "facepipe_media_image.so"));
     CHECK(loads(r, "libopencv_imgcodecs"));
+    CHECK_FALSE(loads(r, "facepipe_media_video.so"));
+    CHECK_FALSE(loads(r, "libopencv_videoio"));
+    CHECK_FALSE(loads(r, "libopencv_highgui"));
     CHECK(fs::is_directory(dir / "dataset" / "alice" / "augmented"));
 }
 
-TEST_CASE("e2e: without its image and video module facepipe says which file is missing") {
+TEST_CASE("e2e: without its image module facepipe says which file is missing") {
     TempDir bin_dir, dir;
-    const fs::path bin = bin_dir / "facepipe";  // no facepipe_media.so beside it, nor in ../lib/facepipe
+    const fs::path bin = bin_dir / "facepipe";  // no module beside it, nor in ../<libdir>/facepipe
     fs::copy_file(FACEPIPE_BINARY, bin);
     make_dataset(dir.path());
     const TracedRun help = traced_run(bin, "--help", dir.path());
@@ -100,6 +104,6 @@ TEST_CASE("e2e: without its image and video module facepipe says which file is m
     const TracedRun r = traced_run(bin, "augment -d dataset -n 1", dir.path());
     INFO(r.output);
     CHECK(r.exit_code != 0);
-    CHECK(r.output.find((bin_dir / "facepipe_media.so").string() +
-                        ": cannot load facepipe's image and video module") != std::string::npos);
+    CHECK(r.output.find((bin_dir / "facepipe_media_image.so").string() +
+                        ": cannot load facepipe's image module") != std::string::npos);
 }

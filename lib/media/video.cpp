@@ -1,11 +1,8 @@
-// media/module.cpp — facepipe_media.so: forwards media.h's functions to
-// opencv_imgcodecs, opencv_videoio and opencv_highgui, and nothing else. Only
-// this file may call those libraries (media.h says why).
-#include "media/module.h"
-
-#include <opencv2/highgui.hpp>
-#include <opencv2/imgcodecs.hpp>
+// media/video.cpp — facepipe_media_video.so: media.h's VideoCapture and VideoWriter
+// over opencv_videoio's, and nothing else. Only this file may call that library.
 #include <opencv2/videoio.hpp>
+
+#include "media/module.h"
 
 namespace facepipe::media {
 namespace {
@@ -37,22 +34,13 @@ private:
     cv::VideoWriter writer_;
 };
 
-const Module kModule{
+const VideoModule kModule{
     kModuleAbi,
-    [](const cv::Mat& buf, int flags) { return cv::imdecode(buf, flags); },
-    [](const std::string& ext, const cv::Mat& img, std::vector<unsigned char>& buf, const std::vector<int>& params) {
-        return cv::imencode(ext, img, buf, params);
-    },
     []() -> VideoCapture* { return new Capture; },
     []() -> VideoWriter* { return new Writer; },
-    [](const std::string& name, int flags) { cv::namedWindow(name, flags); },
-    [](const std::string& name, const cv::Mat& img) { cv::imshow(name, img); },
-    [](int delay_ms) { return cv::waitKey(delay_ms); },
-    [](const std::string& name, int prop) { return cv::getWindowProperty(name, prop); },
-    []() { cv::destroyAllWindows(); },
 };
 
 }  // namespace
 }  // namespace facepipe::media
 
-extern "C" __attribute__((visibility("default"))) const facepipe::media::Module* facepipe_media_module() { return &facepipe::media::kModule; }
+const facepipe::media::VideoModule* facepipe_media_video() { return &facepipe::media::kModule; }
