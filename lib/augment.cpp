@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMREAD_ and IMWRITE_ flags
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "image.h"
+#include "media.h"
 #include "walk.h"
 
 namespace facepipe {
@@ -86,8 +87,8 @@ cv::Mat noise(const cv::Mat& src, std::mt19937_64& rng) {
 cv::Mat jpeg(const cv::Mat& src, std::mt19937_64& rng) {
     const int quality = 20 + static_cast<int>(rng() % 31);  // 20..50
     std::vector<uchar> buf;
-    cv::imencode(".jpg", src, buf, {cv::IMWRITE_JPEG_QUALITY, quality});
-    return cv::imdecode(buf, cv::IMREAD_COLOR);
+    media::imencode(".jpg", src, buf, {cv::IMWRITE_JPEG_QUALITY, quality});
+    return media::imdecode(cv::Mat(buf), cv::IMREAD_COLOR);
 }
 
 // Cuts 2..10% off one axis, split at random between its two ends.
@@ -156,7 +157,7 @@ struct Job {
 
 std::string encode_jpeg95(const cv::Mat& img, const std::string& name) {
     std::vector<uchar> buf;
-    if (!cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, 95}))
+    if (!media::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, 95}))
         throw Error(name, "JPEG encoding failed");
     return std::string(buf.begin(), buf.end());
 }

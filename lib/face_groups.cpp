@@ -2,7 +2,7 @@
 
 #include <dlib/clustering.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMWRITE_ flags
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
@@ -19,7 +19,9 @@
 #include "fsutil.h"
 #include "classifier.h"
 #include "gallery.h"
+#include "image.h"
 #include "lock.h"
+#include "media.h"
 #include "text.h"
 
 namespace facepipe {
@@ -504,8 +506,7 @@ std::string contact_sheet_jpeg(const Grouping& g, const FaceGroup& group, const 
         const int x = static_cast<int>(i % kColumns) * kTile, y = kTitle + static_cast<int>(i / kColumns) * (kTile + kCaption);
         cv::Mat tile(kTile, kTile, CV_8UC3, cv::Scalar(200, 200, 200));
         try {
-            const std::string bytes = read_file((store_dir / f.crop()).string(), 16u << 20);
-            const cv::Mat crop = cv::imdecode(std::vector<unsigned char>(bytes.begin(), bytes.end()), cv::IMREAD_COLOR);
+            const cv::Mat crop = load_image((store_dir / f.crop()).string()).bgr;
             if (!crop.empty()) {
                 const double s = std::min(double(kTile) / crop.cols, double(kTile) / crop.rows);
                 cv::Mat small;
@@ -520,7 +521,8 @@ std::string contact_sheet_jpeg(const Grouping& g, const FaceGroup& group, const 
                     f.id == group.representative ? cv::Scalar(0, 0, 200) : cv::Scalar(60, 60, 60), 1, cv::LINE_AA);
     }
     std::vector<unsigned char> buf;
-    cv::imencode(".jpg", sheet, buf, {cv::IMWRITE_JPEG_QUALITY, 90});
+    if (!media::imencode(".jpg", sheet, buf, {cv::IMWRITE_JPEG_QUALITY, 90}))
+        throw Error("group " + std::to_string(group.id), "cannot encode its contact sheet");
     return std::string(buf.begin(), buf.end());
 }
 

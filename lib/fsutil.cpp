@@ -264,4 +264,10 @@ std::string read_file_or_pipe(const std::string& path, std::uint64_t max_bytes) 
     return read_to_end(fd.fd, path, 0, max_bytes);
 }
 
+fs::path running_binary_dir() {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : exe.parent_path();
+}
+
 }  // namespace facepipe

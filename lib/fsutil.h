@@ -10,6 +10,7 @@
 // one-line cause that names what it is (inspect_path).
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,5 +109,10 @@ std::string read_file(const std::string& path, std::uint64_t max_bytes = (1ull <
 //            waits for the pipe's writer. Devices, sockets and folders are refused
 //            as by read_file.
 std::string read_file_or_pipe(const std::string& path, std::uint64_t max_bytes = (1ull << 32));
+
+// The folder of the running binary (/proc/self/exe), from which facepipe finds
+// the files installed beside it (models.h models_dir, media.h's module); empty
+// when unknown.
+std::filesystem::path running_binary_dir();
 
 }  // namespace facepipe

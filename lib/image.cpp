@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMREAD_ flags
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "media.h"
 
 namespace facepipe {
 namespace {
@@ -255,7 +256,7 @@ cv::Mat imdecode_or_throw(const std::string& bytes, int flags, Format format, co
     try {
         const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
                           const_cast<char*>(bytes.data()));  // imdecode only reads
-        out = cv::imdecode(raw, flags);
+        out = media::imdecode(raw, flags);
     } catch (const cv::Exception& e) {
         throw Error(name, std::string("cannot decode ") + format_name(format) + ": " + e.err);
     }

@@ -1,6 +1,7 @@
 #include "landmark_cache.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -348,6 +349,24 @@ DlibShapeModel LandmarkCache::Impl::to_dlib() const {
             }
         }
     return m;
+}
+
+std::string recorded_landmark_sha256(const fs::path& cache, const fs::path& source) {
+    char head[kContainerHeaderBytes + kHeaderBytes];
+    try {
+        const int fd = open_regular_file(cache.string());
+        const ssize_t n = ::pread(fd, head, sizeof head, 0);
+        ::close(fd);
+        if (n != static_cast<ssize_t>(sizeof head) || std::string_view(head, kMagic.size()) != kMagic ||
+            get_u32(head + kMagic.size()) != kLandmarkCacheVersion)
+            return "";
+        const char* p = head + kContainerHeaderBytes;  // the payload's header (layout_of)
+        const LandmarkSource now = stat_source(source);
+        if (get_u64(p + 24) != now.size || static_cast<std::int64_t>(get_u64(p + 32)) != now.mtime_ns) return "";
+        return hex(std::string_view(p + 40, 32));
+    } catch (const Error&) {
+        return "";
+    }
 }
 
 bool landmark_cache_enabled() {

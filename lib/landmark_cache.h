@@ -78,6 +78,14 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// The SHA-256 of `source` as the cache at `cache` records it, when that record
+// names source's present size and modification time (the rule LandmarkCache::open
+// uses to skip reading the source); "" when it does not, or when `cache` is
+// missing or not a landmark cache of this version. Reads the cache's header only,
+// without verifying its checksum: for reports that must be quick (`facepipe
+// --version`, models.h recall_checksums), never for computing.
+std::string recorded_landmark_sha256(const std::filesystem::path& cache, const std::filesystem::path& source);
+
 // True unless $FACEPIPE_NO_LANDMARK_CACHE disables the cache.
 bool landmark_cache_enabled();
 

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <opencv2/highgui.hpp>
+#include <opencv2/highgui.hpp>  // the WINDOW_ and WND_PROP_ flags
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -15,6 +15,7 @@
 #include "annotate.h"
 #include "error.h"
 #include "live_session.h"
+#include "media.h"
 
 namespace facepipe {
 
@@ -80,7 +81,7 @@ public:
     void open_window() {
         if (o_.window) {
             try {
-                cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
+                media::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
             } catch (const cv::Exception& e) {
                 throw Error("window", std::string("cannot be opened (") + e.err + "); use --headless");
             }
@@ -124,10 +125,10 @@ public:
         if (recorder_) recorder_->write(f.bgr);
         bool keep_going = true;
         if (o_.window) {
-            cv::imshow(kWindow, f.bgr);
-            const int key = cv::waitKey(1);
+            media::imshow(kWindow, f.bgr);
+            const int key = media::waitKey(1);
             if (key == 'q' || key == 'Q' || key == 27) keep_going = false;
-            else if (cv::getWindowProperty(kWindow, cv::WND_PROP_VISIBLE) < 1) keep_going = false;  // closed
+            else if (media::getWindowProperty(kWindow, cv::WND_PROP_VISIBLE) < 1) keep_going = false;  // closed
         }
         const float latency =
             std::chrono::duration<float, std::milli>(SteadyClock::now() - f.captured).count();
@@ -144,7 +145,7 @@ public:
 
     void close() {
         if (recorder_) recorder_->finish();
-        if (o_.window) cv::destroyAllWindows();
+        if (o_.window) media::destroyAllWindows();
         summary.latency_median_ms = percentile(latencies_, 0.5);
         summary.latency_p95_ms = percentile(latencies_, 0.95);
     }

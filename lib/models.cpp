@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 #include <cstdlib>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "error.h"
@@ -13,27 +14,38 @@ namespace facepipe {
 namespace fs = std::filesystem;
 namespace {
 
-fs::path running_binary_dir() {
+// What the importer recorded beside the recognition model: its checksum and origin.
+struct Provenance {
+    std::string sha256, origin;
+};
+
+// The provenance file beside `model`; nullopt when there is none. Throws
+// ModelError when it cannot be parsed, Error when it cannot be read.
+std::optional<Provenance> read_provenance(const fs::path& model) {
+    const fs::path prov_path = model.string() + kProvenanceSuffix;
     std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path() : exe.parent_path();
+    if (!fs::exists(prov_path, ec)) return std::nullopt;
+    try {
+        const auto prov = nlohmann::json::parse(read_file(prov_path.string(), 1 << 20));
+        return Provenance{prov.at("sha256").get<std::string>(), prov.at("origin").get<std::string>()};
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelError(prov_path.string(), std::string("unreadable provenance file: ") + e.what());
+    }
+}
+
+std::string unrecorded_origin(const fs::path& model) {
+    return "unrecorded (no " + model.filename().string() + kProvenanceSuffix + "; e.g. the official dlib file)";
 }
 
 // Checks the recognition model against the provenance file the importer wrote, if any.
 std::string verify_provenance(const fs::path& model, const std::string& sha) {
-    const fs::path prov_path = model.string() + kProvenanceSuffix;
-    std::error_code ec;
-    if (!fs::exists(prov_path, ec)) return "unrecorded (no " + prov_path.filename().string() + "; e.g. the official dlib file)";
-    nlohmann::json prov;
-    try {
-        prov = nlohmann::json::parse(read_file(prov_path.string(), 1 << 20));
-        if (prov.at("sha256").get<std::string>() != sha)
-            throw ModelError(model.string(), "checksum " + sha + " differs from the one recorded in " +
-                                            prov_path.filename().string() + "; re-run `facepipe models import`");
-        return prov.at("origin").get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError(prov_path.string(), std::string("unreadable provenance file: ") + e.what());
-    }
+    const auto prov = read_provenance(model);
+    if (!prov) return unrecorded_origin(model);
+    if (prov->sha256 != sha)
+        throw ModelError(model.string(), "checksum " + sha + " differs from the one recorded in " +
+                                            model.filename().string() + kProvenanceSuffix +
+                                            "; re-run `facepipe models import`");
+    return prov->origin;
 }
 
 }  // namespace
@@ -78,6 +90,13 @@ void verify_models(ModelFiles& m) {
         throw ModelError(e.subject(), e.cause());  // a model that cannot be read: nothing can be computed
     }
     m.origin = verify_provenance(m.recognition, m.recognition_sha256);
+}
+
+void recall_checksums(ModelFiles& m) {
+    const auto prov = read_provenance(m.recognition);
+    m.recognition_sha256 = prov ? prov->sha256 : "";
+    m.origin = prov ? prov->origin : unrecorded_origin(m.recognition);
+    m.landmarks_sha256 = recorded_landmark_sha256(m.landmark_cache, m.landmarks);
 }
 
 ModelFiles locate_models(const fs::path& dir) {

@@ -52,6 +52,14 @@ ModelFiles find_models(const std::filesystem::path& dir);
 // Throws ModelError naming the unreadable or mismatching file.
 void verify_models(ModelFiles& files);
 
+// Fills in the checksums and origin as recorded, reading no model file in full:
+// the recognition model's from its provenance file, the landmark model's from the
+// landmark cache's record (landmark_cache.h recorded_landmark_sha256). A checksum
+// that nothing records is left empty. Verifies nothing (verify_models does): for
+// `facepipe --version`, which must answer at once, never for computing.
+// Throws ModelError when the provenance file is unreadable.
+void recall_checksums(ModelFiles& files);
+
 // find_models + verify_models.
 ModelFiles locate_models(const std::filesystem::path& dir);
 

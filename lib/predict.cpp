@@ -7,13 +7,14 @@
 #include <iostream>
 #include <optional>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMWRITE_ flags
 #include <set>
 
 #include "annotate.h"
 #include "encodings.h"
 #include "error.h"
 #include "fsutil.h"
+#include "media.h"
 #include "threads.h"
 #include "unknown_collect.h"
 #include "version.h"
@@ -82,7 +83,7 @@ std::string render_annotated(const LoadedImage& img, const ImageLabels& labels) 
         draw_face(canvas, b, f.prediction.name, f.prediction.distance, f.prediction.label >= 0);
     }
     std::vector<unsigned char> bytes;
-    cv::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
+    media::imencode(".jpg", canvas, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
     return std::string(bytes.begin(), bytes.end());
 }
 

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMWRITE_ flags
 #include <string_view>
 #include <unordered_set>
 
@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "lock.h"
+#include "media.h"
 
 namespace fs = std::filesystem;
 
@@ -354,7 +355,7 @@ std::uint64_t UnknownStore::append(UnknownFace face, const cv::Mat& crop_bgr) {
     if (!why.empty()) throw Error(path, "refusing to store a face from " + face.source + ": " + why);
     if (crop_bgr.empty()) throw Error(path, "refusing to store a face from " + face.source + ": empty crop");
     std::vector<unsigned char> jpeg;
-    if (!cv::imencode(".jpg", crop_bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95}))
+    if (!media::imencode(".jpg", crop_bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95}))
         throw Error(path, "cannot encode the crop of a face from " + face.source);
 
     std::lock_guard<std::mutex> guard(s_->mu);

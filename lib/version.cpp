@@ -49,7 +49,10 @@ std::string version_report(const std::filesystem::path& dir) {
     if (!blas.config.empty()) out << " [" << blas.config << "]";
     out << "\nmodels " << dir.string() << "\n";
     try {
-        out << models_report(locate_models(dir));
+        ModelFiles files = find_models(dir);
+        recall_checksums(files);  // not 117 MB of hashing at every --version
+        out << models_report(files);
+        out << "  checksums as recorded beside the models, not recomputed: `facepipe models show` verifies them\n";
     } catch (const std::exception& e) {
         out << "  missing: " << e.what() << "\n";
     }
@@ -57,11 +60,15 @@ std::string version_report(const std::filesystem::path& dir) {
 }
 
 std::string models_report(const ModelFiles& m) {
+    auto sha = [](const std::string& s) { return s.empty() ? std::string("not recorded") : s; };
     std::ostringstream out;
-    out << "  recognition " << m.recognition.string() << " sha256 " << m.recognition_sha256 << "\n";
+    out << "  recognition " << m.recognition.string() << " sha256 " << sha(m.recognition_sha256) << "\n";
     out << "    origin: " << m.origin << "\n";
-    out << "  landmarks   " << m.landmarks.string() << " sha256 " << m.landmarks_sha256 << "\n";
-    out << "  model id    " << m.model_id() << "\n";
+    out << "  landmarks   " << m.landmarks.string() << " sha256 " << sha(m.landmarks_sha256) << "\n";
+    out << "  model id    "
+        << (m.recognition_sha256.empty() || m.landmarks_sha256.empty() ? "unknown until both checksums are known"
+                                                                        : m.model_id())
+        << "\n";
     return out.str();
 }
 

@@ -24,10 +24,12 @@ void set_blas_threads(int n);
 struct ModelFiles;
 
 // The model files, their checksums and origin, and the model id; one per line.
+// A checksum left empty (models.h recall_checksums) shows as "not recorded".
 std::string models_report(const ModelFiles& models);
 
 // Multi-line report for --version: versions, BLAS, and the models found in
-// models_dir (or why none were). Never throws.
+// models_dir (or why none were), with their checksums as recorded beside them
+// (recall_checksums: no model file is read in full). Never throws.
 std::string version_report(const std::filesystem::path& models_dir);
 
 }  // namespace facepipe

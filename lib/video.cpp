@@ -48,7 +48,7 @@ std::string SourceSpec::describe() const {
 struct VideoSource::Impl {
     SourceSpec spec;
     CaptureOptions options;
-    cv::VideoCapture cap;
+    std::unique_ptr<media::VideoCapture> cap = media::new_video_capture();
     double fps = 0;
     cv::Size size;
     SteadyClock::time_point started;
@@ -67,11 +67,11 @@ struct VideoSource::Impl {
 
     void open_once() {
         if (spec.kind == SourceSpec::Kind::camera) {
-            cap.open(spec.camera);
-            if (cap.isOpened() && options.width > 0) cap.set(cv::CAP_PROP_FRAME_WIDTH, options.width);
-            if (cap.isOpened() && options.height > 0) cap.set(cv::CAP_PROP_FRAME_HEIGHT, options.height);
+            cap->open(spec.camera);
+            if (cap->isOpened() && options.width > 0) cap->set(cv::CAP_PROP_FRAME_WIDTH, options.width);
+            if (cap->isOpened() && options.height > 0) cap->set(cv::CAP_PROP_FRAME_HEIGHT, options.height);
         } else {
-            cap.open(spec.location, cv::CAP_FFMPEG);
+            cap->open(spec.location, cv::CAP_FFMPEG);
         }
     }
 
@@ -88,8 +88,8 @@ struct VideoSource::Impl {
                 throw Error(spec.describe(), "no such camera device (" + dev + " does not exist)");
         }
         open_once();
-        if (spec.kind == SourceSpec::Kind::stream && !cap.isOpened()) reopen("cannot open the stream", "retry");
-        if (!cap.isOpened()) {
+        if (spec.kind == SourceSpec::Kind::stream && !cap->isOpened()) reopen("cannot open the stream", "retry");
+        if (!cap->isOpened()) {
             if (spec.kind == SourceSpec::Kind::camera)
                 throw Error(spec.describe(), "cannot be opened (busy, or not a capture device)");
             throw Error(spec.describe(), spec.kind == SourceSpec::Kind::stream
@@ -97,11 +97,11 @@ struct VideoSource::Impl {
                                                    std::to_string(options.retries) + " retries)"
                                              : "cannot be opened as a video (unsupported format or codec)");
         }
-        fps = cap.get(cv::CAP_PROP_FPS);
+        fps = cap->get(cv::CAP_PROP_FPS);
         if (!(fps > 0 && fps < 1000)) fps = 0;
-        const double w = cap.get(cv::CAP_PROP_FRAME_WIDTH), h = cap.get(cv::CAP_PROP_FRAME_HEIGHT);
+        const double w = cap->get(cv::CAP_PROP_FRAME_WIDTH), h = cap->get(cv::CAP_PROP_FRAME_HEIGHT);
         if (too_large(w, h)) {
-            cap.release();
+            cap->release();
             throw LimitError(spec.describe(), "frames are " + size_over_limit(std::uint64_t(w), std::uint64_t(h),
                                                                               options.max_frame_pixels));
         }
@@ -124,9 +124,9 @@ struct VideoSource::Impl {
                 if (cv.wait_for(lock, std::chrono::duration<double>(wait), [&] { return stopping; })) return false;
             }
             wait = std::min(wait * 2, 8.0);
-            cap.release();
+            cap->release();
             open_once();
-            if (cap.isOpened()) return true;
+            if (cap->isOpened()) return true;
         }
         return false;
     }
@@ -145,7 +145,7 @@ struct VideoSource::Impl {
         std::int64_t index = 0;
         for (;;) {
             Frame f;
-            if (!cap.read(f.bgr) || f.bgr.empty()) {
+            if (!cap->read(f.bgr) || f.bgr.empty()) {
                 if (spec.kind != SourceSpec::Kind::file && !is_stopping() && reconnect()) continue;
                 if (spec.kind == SourceSpec::Kind::camera && error.empty() && !is_stopping()) {
                     std::lock_guard lock(mu);
@@ -256,28 +256,29 @@ VideoRecorder::VideoRecorder(std::string path, double fps) : path_(std::move(pat
 }
 
 VideoRecorder::~VideoRecorder() {
-    if (writer_.isOpened()) {
-        writer_.release();
+    if (writer_ && writer_->isOpened()) {
+        writer_->release();
         std::error_code ec;
         fs::remove(temp_, ec);
     }
 }
 
 void VideoRecorder::write(const cv::Mat& bgr) {
-    if (!writer_.isOpened()) {
+    if (!writer_ || !writer_->isOpened()) {
         if (frames_ > 0) throw Error(path_, "the recording was already finished");
+        if (!writer_) writer_ = media::new_video_writer();
         const bool avi = fs::path(path_).extension() == ".avi";
-        const int fourcc = avi ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G') : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
-        if (!writer_.open(temp_, cv::CAP_FFMPEG, fourcc, fps_, bgr.size(), true))
+        const int fourcc = avi ? media::fourcc('M', 'J', 'P', 'G') : media::fourcc('m', 'p', '4', 'v');
+        if (!writer_->open(temp_, cv::CAP_FFMPEG, fourcc, fps_, bgr.size(), true))
             throw Error(path_, "cannot be written as a video (check the folder and the extension)");
     }
-    writer_.write(bgr);
+    writer_->write(bgr);
     ++frames_;
 }
 
 void VideoRecorder::finish() {
-    if (!writer_.isOpened()) return;
-    writer_.release();
+    if (!writer_ || !writer_->isOpened()) return;
+    writer_->release();
     std::error_code ec;
     fs::rename(temp_, path_, ec);
     if (ec) throw Error(path_, "cannot move the recording into place: " + ec.message());

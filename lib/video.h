@@ -11,7 +11,7 @@
 // backoff; files end cleanly at their last frame.
 #pragma once
 #include <opencv2/core.hpp>
-#include <opencv2/videoio.hpp>
+#include <opencv2/videoio.hpp>  // the CAP_ constants
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +20,7 @@
 #include <string>
 
 #include "image.h"
+#include "media.h"
 
 namespace facepipe {
 
@@ -106,7 +107,7 @@ private:
     std::string path_, temp_;
     double fps_;
     std::int64_t frames_ = 0;
-    cv::VideoWriter writer_;
+    std::unique_ptr<media::VideoWriter> writer_;  // opened on the first frame
 };
 
 }  // namespace facepipe

@@ -88,26 +88,31 @@ done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 m() { awk '{print $1}' "$WORK/$1" | median; }     # wall ms
 cpu() { awk '{print $2}' "$WORK/$1" | median; }  # CPU ms
+# GNU time counts CPU time in steps of 10 ms: a median of 0 shows as "<10", and a
+# ratio with it as "-".
+AWK_FMT='function ms(x) { return x > 0 ? sprintf("%d", x) : "<10" }
+         function ratio(a, b) { return a > 0 && b > 0 ? sprintf("%.1fx", a / b) : "-" }'
+cpu_ms() { awk -v x="$(cpu "$1")" "$AWK_FMT"' BEGIN { print ms(x) }'; }
 
 echo "## start-up (scripts/bench_startup.sh: one process per command; median of $RUNS runs, interleaved)"
 echo
 echo "With the landmark cache (\`$(basename "$CACHE")\`, the default) and without it"
 echo "(\`FACEPIPE_NO_LANDMARK_CACHE=1\`: dlib deserialises the .dat, as before the cache; the rest is this build's)."
 echo "Wall time, and in brackets CPU time (user + system, all threads): on a loaded machine the wall time"
-echo "mostly measures the wait for a core."
+echo "mostly measures the wait for a core. CPU time is counted in steps of 10 ms (GNU time): <10 is under one."
 echo "Load average (1, 5, 15 min) $LOAD_BEFORE before, $LOAD_AFTER after; $(nproc) cores."
 echo
 echo "| command | with cache: wall ms (CPU ms) | without | without / with, wall (CPU) | target (wall) |"
 echo "| --- | ---: | ---: | ---: | --- |"
 row() {  # label, with-cache file, without file, target
   awk -v l="$1" -v c="$(m "$2")" -v cc="$(cpu "$2")" -v d="$(m "$3")" -v dc="$(cpu "$3")" -v t="$4" \
-    'BEGIN { printf "| %s | %d (%d) | %d (%d) | %.1fx (%.1fx) | %s |\n", l, c, cc, d, dc, d / c, dc / cc, t }'
+    "$AWK_FMT"' BEGIN { printf "| %s | %d (%s) | %d (%s) | %.1fx (%s) | %s |\n", l, c, ms(cc), d, ms(dc), d / c, ratio(dc, cc), t }'
 }
 row "predict obama-1080p.jpg" predict_c predict_d "< 300 ms"
 row "models show --load" load_c load_d "-"
-echo "| --version | $(m version) ($(cpu version)) | - | - | < 50 ms |"
-echo "| --help | $(m help) ($(cpu help)) | - | - | < 50 ms |"
-echo "| /bin/true (starting a process here) | $(m true) ($(cpu true)) | - | - | - |"
+echo "| --version | $(m version) ($(cpu_ms version)) | - | - | < 50 ms |"
+echo "| --help | $(m help) ($(cpu_ms help)) | - | - | < 50 ms |"
+echo "| /bin/true (starting a process here) | $(m true) ($(cpu_ms true)) | - | - | - |"
 if [ -n "$B" ]; then
   echo
   echo "Against a baseline, ${FACEPIPE_BASELINE_NAME:-the build \`$B\`}, on the same commands in the same run:"
@@ -116,7 +121,7 @@ if [ -n "$B" ]; then
   echo "| --- | ---: | ---: | ---: |"
   brow() {
     awk -v l="$1" -v b="$(m "$2")" -v bc="$(cpu "$2")" -v c="$(m "$3")" -v cc="$(cpu "$3")" \
-      'BEGIN { printf "| %s | %d (%d) | %d (%d) | %.1fx (%.1fx) |\n", l, b, bc, c, cc, b / c, bc / cc }'
+      "$AWK_FMT"' BEGIN { printf "| %s | %d (%s) | %d (%s) | %.1fx (%s) |\n", l, b, ms(bc), c, ms(cc), b / c, ratio(bc, cc) }'
   }
   brow "predict obama-1080p.jpg" predict_b predict_c
   brow "models show --load" load_b load_c

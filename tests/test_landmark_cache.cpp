@@ -235,6 +235,21 @@ TEST_CASE("landmark cache: a damaged, foreign or stale cache is refused, and the
     }
 }
 
+TEST_CASE("landmark cache: recorded_landmark_sha256 reads the record, for its source's size and time only") {
+    test::TempDir dir;
+    const fs::path source = test::test_model_files().landmarks;
+    CHECK(recorded_landmark_sha256(written_cache(), source) == test::test_model_files().landmarks_sha256);
+    // Another file (another size), the same content at another time, no cache, not a cache: nothing recorded.
+    const fs::path other = dir / "other.dat", copy = dir / "copy.dat";
+    std::ofstream(other) << "not the model";
+    CHECK(recorded_landmark_sha256(written_cache(), other) == "");
+    fs::copy_file(source, copy);
+    fs::last_write_time(copy, fs::last_write_time(source) + std::chrono::seconds(1));
+    CHECK(recorded_landmark_sha256(written_cache(), copy) == "");
+    CHECK(recorded_landmark_sha256(dir / "none.fpcache", source) == "");
+    CHECK(recorded_landmark_sha256(other, source) == "");
+}
+
 TEST_CASE("landmark cache: write_landmark_cache refuses a file that is not a shape predictor") {
     test::TempDir dir;
     std::ofstream(dir / "x.dat") << "hello";

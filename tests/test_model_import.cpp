@@ -117,6 +117,36 @@ TEST_CASE("import refuses inputs that are not the tested face-api files") {
     CHECK_THROWS_WITH_AS(import_face_api_model(dir.path(), dir / "out", true), doctest::Contains("unread bytes"), Error);
 }
 
+TEST_CASE("recall_checksums takes the recorded checksums and reads no model, verify_models reads and checks them") {
+    test::TempDir dir;
+    std::ofstream(dir / kRecognitionModelFile) << "not the recorded model";
+    const std::string recorded(64, 'a');
+    std::ofstream(dir / (std::string(kRecognitionModelFile) + kProvenanceSuffix))
+        << R"({"sha256": ")" << recorded << R"(", "origin": "converted from x"})";
+    ModelFiles m = find_models(dir.path());
+    recall_checksums(m);
+    CHECK(m.recognition_sha256 == recorded);  // as recorded, not the file's
+    CHECK(m.origin == "converted from x");
+    // The landmark model of /usr/share/dlib, with no cache in this folder: nothing recorded.
+    CHECK(m.landmarks_sha256 == "");
+    CHECK_THROWS_WITH_AS(verify_models(m), doctest::Contains("differs from the one recorded"), ModelError);
+
+    // The build's models: the recorded checksums are the verified ones.
+    ModelFiles built = find_models(FACEPIPE_TEST_MODEL_DIR);
+    recall_checksums(built);
+    const ModelFiles verified = locate_models(FACEPIPE_TEST_MODEL_DIR);
+    CHECK(built.recognition_sha256 == verified.recognition_sha256);
+    CHECK(built.landmarks_sha256 == verified.landmarks_sha256);
+    CHECK(built.origin == verified.origin);
+
+    // No provenance file (the official dlib model): no checksum, origin unrecorded.
+    fs::remove(dir / (std::string(kRecognitionModelFile) + kProvenanceSuffix));
+    ModelFiles official = find_models(dir.path());
+    recall_checksums(official);
+    CHECK(official.recognition_sha256 == "");
+    CHECK(official.origin.find("unrecorded") == 0);
+}
+
 TEST_CASE("a models folder whose model does not match its provenance is refused") {
     test::TempDir dir;
     fs::copy_file(fs::path(FACEPIPE_TEST_MODEL_DIR) / kRecognitionModelFile, dir / kRecognitionModelFile);

@@ -36,7 +36,7 @@ log "installing $(basename "$deb") with apt"
 installed=1
 apt-get install -y -qq "$deb" >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; fail "apt-get install $deb"; }
 dpkg -L facepipe | sort > "$WORK/files"
-for f in /usr/bin/facepipe /usr/share/facepipe/models/dlib_face_recognition_resnet_model_v1.dat \
+for f in /usr/bin/facepipe "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/facepipe/facepipe_media_image.so" /usr/share/facepipe/models/dlib_face_recognition_resnet_model_v1.dat \
          /usr/share/facepipe/models/dlib_face_recognition_resnet_model_v1.dat.provenance.json \
          /usr/share/man/man1/facepipe.1.gz /usr/share/man/man5/facepipe.5.gz \
          /usr/share/bash-completion/completions/facepipe /usr/share/zsh/vendor-completions/_facepipe \
