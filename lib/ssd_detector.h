@@ -46,7 +46,19 @@ struct SsdOptions {
     // count is process-wide: detect() sets it (cv::setNumThreads) when it differs.
     // The detections do not depend on it.
     int threads = 1;
+    // Reshape each box as dlib's HOG detector would have drawn it (kSsdToHog
+    // below), so that dlib's landmark model, trained on HOG boxes, sees what it
+    // was trained on. detect_relative() never maps: it is face-api's result.
+    bool hog_box_mapping = true;
 };
+
+// The box mapping SSD -> HOG geometry: for an SSD box (centre cx, cy, size w, h),
+// the HOG-shaped box has centre (cx + dx * w, cy + dy * h) and size (sw * w, sh * h).
+// See docs/detectors.md for how the constants were fitted (bench/ssd_chips.cpp).
+struct BoxMapping {
+    double dx, dy, sw, sh;
+};
+inline constexpr BoxMapping kSsdToHog{0.0, 0.0, 1.0, 1.0};
 
 // The side of the square image the network sees.
 inline constexpr int kSsdInputSize = 512;
@@ -64,8 +76,8 @@ public:
     ~SsdFaceDetector();
 
     // Requires: bgr is CV_8UC3 and not empty (else std::invalid_argument).
-    // Ensures: boxes in the input image's pixels (they may extend past its right
-    // or bottom edge, as face-api's do), score = the network's face probability
+    // Ensures: boxes in the input image's pixels, mapped to HOG's geometry
+    // unless !hog_box_mapping (they may extend past the image's edges), score = the network's face probability
     // in (min_score, 1], at most max_results, sorted by decreasing box area (so
     // the first is the largest face, like FaceDetector). The same image gives
     // the same detections every time, whatever the threads setting.
@@ -73,14 +85,15 @@ public:
 
     const SsdOptions& options() const { return options_; }
 
-    // The network's raw output for one image, before NMS: for each of the 5118
-    // anchors its decoded box (ymin, xmin, ymax, xmax, relative to the padded
-    // 512x512 square) and score. For the parity test and the bench.
-    struct Raw {
-        std::vector<cv::Vec4f> boxes;
-        std::vector<float> scores;
+    // face-api's own result for one image, before rounding to pixels: each box
+    // relative to the image (x, y, width, height as fractions of its width and
+    // height, face-api's FaceDetection.relativeBox), in NMS order (decreasing
+    // score). detect() is this, in pixels, sorted by area. For the parity test.
+    struct Face {
+        cv::Rect2d relative;
+        double score = 0;
     };
-    Raw forward(const cv::Mat& bgr);
+    std::vector<Face> detect_relative(const cv::Mat& bgr);
 
 private:
     struct Impl;
