@@ -239,3 +239,28 @@ TEST_CASE("ssd: import refuses inputs that are not the tested face-api files") {
     CHECK_THROWS_WITH_AS(import_face_api_ssd_model(dir.path(), dir / "out", true),
                          doctest::Contains("tensor MobilenetV1/Conv2d_0_pointwise/weights is missing"), Error);
 }
+
+TEST_CASE("ssd: detect() reshapes face-api's boxes to HOG's geometry by kSsdToHog, unless told not to") {
+    SKIP_IF(npm_samples_missing());
+    SsdOptions raw_options;
+    raw_options.hog_box_mapping = false;
+    SsdFaceDetector raw(ssd_model(), raw_options), mapped(ssd_model());
+    const cv::Mat img = sample(1);
+    const auto faces = raw.detect_relative(img);
+    const auto r = raw.detect(img), m = mapped.detect(img);
+    REQUIRE(r.size() == faces.size());
+    REQUIRE(m.size() == r.size());
+    for (size_t i = 0; i < r.size(); ++i) {
+        // Sorted by area either way; the mapping scales every box alike, so the order holds.
+        CHECK(m[i].score == r[i].score);
+        CHECK(std::abs(m[i].box.height - kSsdToHog.sh * r[i].box.height) <= 2);
+        CHECK(std::abs(m[i].box.width - kSsdToHog.sw * r[i].box.width) <= 2);
+        const double cy_r = r[i].box.y + r[i].box.height / 2.0, cy_m = m[i].box.y + m[i].box.height / 2.0;
+        CHECK(std::abs(cy_m - (cy_r + kSsdToHog.dy * r[i].box.height)) <= 2);
+    }
+    // Without the mapping, detect() is face-api's relative box in pixels.
+    bool found = false;
+    for (const auto& f : faces)
+        found |= std::lround(f.relative.x * img.cols) == r[0].box.x && std::lround(f.relative.y * img.rows) == r[0].box.y;
+    CHECK(found);
+}
