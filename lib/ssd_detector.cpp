@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <opencv2/dnn.hpp>
 #include <stdexcept>
 
@@ -246,6 +247,21 @@ std::vector<int> non_max_suppression(const std::vector<cv::Vec4f>& boxes, const 
     return selected;
 }
 
+// OpenCV's thread count is process-wide, and re-making its pool while another
+// thread runs in it is not safe: set it only when it differs, one caller at a time.
+void set_opencv_threads(int threads) {
+    static std::mutex m;
+    const std::lock_guard<std::mutex> lock(m);
+    const int want = threads > 0 ? threads : cv::getNumberOfCPUs();
+    if (cv::getNumThreads() != want) cv::setNumThreads(threads > 0 ? threads : -1);
+}
+
+void check(const SsdOptions& o) {
+    if (!(o.min_score > 0 && o.min_score < 1)) throw std::invalid_argument("SsdOptions::min_score must be in (0, 1)");
+    if (!(o.iou_threshold >= 0 && o.iou_threshold <= 1))
+        throw std::invalid_argument("SsdOptions::iou_threshold must be in [0, 1]");
+}
+
 }  // namespace
 
 struct SsdFaceDetector::Impl {
@@ -259,10 +275,7 @@ struct SsdFaceDetector::Impl {
 };
 
 SsdFaceDetector::SsdFaceDetector(const std::filesystem::path& model_file, SsdOptions options)
-    : options_(options), impl_(std::make_unique<Impl>(load_weights(model_file))) {
-    if (!(options_.min_score > 0 && options_.min_score < 1))
-        throw std::invalid_argument("SsdOptions::min_score must be in (0, 1)");
-}
+    : options_((check(options), options)), impl_(std::make_unique<Impl>(load_weights(model_file))) {}
 
 SsdFaceDetector::SsdFaceDetector(const SsdFaceDetector& o)
     : options_(o.options_), impl_(std::make_unique<Impl>(o.impl_->weights)) {}
@@ -271,8 +284,7 @@ SsdFaceDetector::~SsdFaceDetector() = default;
 
 std::vector<SsdFaceDetector::Face> SsdFaceDetector::detect_relative(const cv::Mat& bgr) {
     if (bgr.empty() || bgr.type() != CV_8UC3) throw std::invalid_argument("SsdFaceDetector::detect: needs a BGR CV_8UC3 image");
-    const int want_threads = options_.threads > 0 ? options_.threads : cv::getNumberOfCPUs();
-    if (cv::getNumThreads() != want_threads) cv::setNumThreads(options_.threads > 0 ? options_.threads : -1);
+    set_opencv_threads(options_.threads);
 
     impl_->net.setInput(input_blob(bgr), "input");
     std::vector<cv::Mat> outs;

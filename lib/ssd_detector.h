@@ -46,7 +46,9 @@ struct SsdOptions {
     int max_results = 100;       // at most this many faces per image (face-api's maxResults)
     // Threads OpenCV's dnn may use in detect() (0 = all cores). OpenCV's thread
     // count is process-wide: detect() sets it (cv::setNumThreads) when it differs.
-    // The detections do not depend on it.
+    // So detectors that run at the same time must share one setting (OpenCV's
+    // pool must not be re-made while another thread runs in it). The detections
+    // do not depend on it.
     int threads = 1;
     // Reshape each box as dlib's HOG detector would have drawn it (kSsdToHog
     // below), so that dlib's landmark model, trained on HOG boxes, sees what it
@@ -76,7 +78,8 @@ inline constexpr int kSsdInputSize = 512;
 class SsdFaceDetector {
 public:
     // Reads and checks the converted model (ssd_model.h) and builds the network.
-    // Throws ModelError naming the file when the converted model is missing or
+    // Requires: options.min_score in (0, 1), iou_threshold in [0, 1] (else
+    // std::invalid_argument). Throws ModelError naming the file when the converted model is missing or
     // damaged (with what to run: `facepipe models import`).
     explicit SsdFaceDetector(const std::filesystem::path& model_file, SsdOptions options = {});
     SsdFaceDetector(const SsdFaceDetector&);

@@ -141,6 +141,9 @@ TEST_CASE("ssd: an image without a face gives no detection") {
     CHECK(d.detect(cv::Mat(1, 1, CV_8UC3, cv::Scalar::all(0))).empty());  // tiny: still runs
     CHECK_THROWS_AS(d.detect(cv::Mat()), std::invalid_argument);
     CHECK_THROWS_AS(d.detect(cv::Mat(10, 10, CV_8UC1)), std::invalid_argument);
+    SsdOptions bad;
+    bad.min_score = 1.0;
+    CHECK_THROWS_AS(SsdFaceDetector(ssd_model(), bad), std::invalid_argument);
 }
 
 TEST_CASE("ssd: finds the faces of npm's sample photos, the same every time, whatever the threads") {
@@ -167,6 +170,7 @@ TEST_CASE("ssd: finds the faces of npm's sample photos, the same every time, wha
         }
         CHECK(same(a, one.detect(img)));  // deterministic
         CHECK(same(a, two.detect(img)));  // threads change nothing
+        CHECK(cv::getNumThreads() == 2);     // and two did run on 2
         SsdFaceDetector copy(one);
         CHECK(same(a, copy.detect(img)));
     }
