@@ -23,6 +23,8 @@ ExitCode ModelsImportCommand::run(const Globals& g) const {
     const auto dir = output.empty() ? models_dir(g.models) : std::filesystem::path(output);
     const ImportResult r = import_face_api_model(source, dir, allow_unknown);
     std::cout << r.output.string() << "  sha256 " << r.output_sha256 << "\n";
+    const ImportResult ssd = import_face_api_ssd_model(source, dir, allow_unknown);
+    std::cout << ssd.output.string() << "  sha256 " << ssd.output_sha256 << "\n";
     const ModelFiles files = find_models(dir);
     const LandmarkCacheReport c = write_landmark_cache(files.landmarks, files.landmark_cache);
     std::cout << c.cache.string() << "  sha256 " << sha256_file(c.cache.string()) << "\n";
@@ -52,6 +54,16 @@ ExitCode ModelsShowCommand::run(const Globals& g) const {
     const auto t0 = std::chrono::steady_clock::now();
     const ModelFiles files = locate_models(models_dir(g.models));  // a missing model is a ModelError: exit 2
     std::cout << models_report(files);
+    // The SSD face detector is optional: absent, it is named; present, it is
+    // verified like the others (a checksum that differs is a ModelError: exit 2).
+    ModelFiles with_ssd = files;
+    if (std::filesystem::exists(with_ssd.ssd)) {
+        verify_ssd_model(with_ssd);
+        std::cout << "  ssd         " << with_ssd.ssd.string() << " sha256 " << with_ssd.ssd_sha256 << "\n";
+        std::cout << "    origin: " << with_ssd.ssd_origin << "\n";
+    } else {
+        std::cout << "  ssd         " << with_ssd.ssd.string() << " not found (`facepipe models import` makes it)\n";
+    }
     if (!load) return kOk;
     LoadedModels::load(files)->wait();
     std::cout << "loaded in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
@@ -67,10 +79,10 @@ void add_models(CLI::App& app, Globals& g) {
 
     auto* import = models->add_subcommand(
         "import",
-        "convert face-api's TF.js face ResNet into dlib's format\n"
+        "convert face-api's TF.js face ResNet into dlib's format, and its SSD MobileNet v1 face detector\n"
         "  example: facepipe models import .cache/npm/face-api/package/model");
     auto imp = std::make_shared<ModelsImportCommand>();
-    import->add_option("SOURCE", imp->source, "folder with face_recognition_model.bin and its weights manifest")
+    import->add_option("SOURCE", imp->source, "folder with face_recognition_model.bin, ssd_mobilenetv1_model.bin and their weights manifests")
         ->required()->check(CLI::ExistingDirectory);
     import->add_option("-o,--output", imp->output, "where to write the model (default: the models folder, see --models)");
     import->add_flag("--allow-unknown", imp->allow_unknown,

@@ -9,6 +9,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "landmark_cache.h"
+#include "ssd_model.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -79,6 +80,7 @@ ModelFiles find_models(const fs::path& dir) {
     if (!fs::is_regular_file(m.landmarks, ec))
         throw ModelError(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
     m.landmark_cache = dir / kLandmarkCacheFile;
+    m.ssd = dir / kSsdModelFile;
     return m;
 }
 
@@ -97,6 +99,21 @@ void recall_checksums(ModelFiles& m) {
     m.recognition_sha256 = prov ? prov->sha256 : "";
     m.origin = prov ? prov->origin : unrecorded_origin(m.recognition);
     m.landmarks_sha256 = recorded_landmark_sha256(m.landmark_cache, m.landmarks);
+}
+
+std::string ModelFiles::ssd_id() const { return "ssd:" + ssd_sha256.substr(0, 12); }
+
+void verify_ssd_model(ModelFiles& m) {
+    std::error_code ec;
+    if (!fs::is_regular_file(m.ssd, ec))
+        throw ModelError(m.ssd.string(), "SSD face detector model not found; run `facepipe models import` "
+                                         "(or scripts/setup.sh), or set --models / FACEPIPE_MODELS");
+    try {
+        m.ssd_sha256 = sha256_file(m.ssd.string());
+    } catch (const Error& e) {
+        throw ModelError(e.subject(), e.cause());
+    }
+    m.ssd_origin = verify_provenance(m.ssd, m.ssd_sha256);
 }
 
 ModelFiles locate_models(const fs::path& dir) {

@@ -20,6 +20,7 @@
 #include "hog_detector.h"
 #include "image.h"
 #include "landmark_cache.h"
+#include "ssd_model.h"
 #include "models.h"
 #include "testutil.h"
 
@@ -274,6 +275,9 @@ TEST_CASE("slow e2e: models import and models cache write the landmark cache, th
     const auto with = test::run_facepipe({"--models", models.string(), "models", "show", "--load", "-v"}, dir.path());
     CHECK(with.exit_code == 0);
     CHECK(with.err.find("landmark model loaded from its cache") != std::string::npos);
+    // The SSD face detector is converted too, and shown verified.
+    CHECK(imp.out.find((models / kSsdModelFile).string() + "  sha256 ") != std::string::npos);
+    CHECK(with.out.find("  ssd         " + (models / kSsdModelFile).string() + " sha256 ") != std::string::npos);
 
     // models cache writes only the cache, here into another folder.
     const auto only = test::run_facepipe({"--models", models.string(), "models", "cache", "-o", dir.path().string()}, dir.path());
