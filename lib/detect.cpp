@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "error.h"
 #include "hog_detector.h"
 #include "threads.h"
 
@@ -139,6 +140,16 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
 
 }  // namespace
 
+const char* to_string(DetectorKind k) { return k == DetectorKind::ssd ? "ssd" : "hog"; }
+
+DetectorKind parse_detector_kind(const std::string& text, const std::string& subject) {
+    if (text == "hog") return DetectorKind::hog;
+    if (text == "ssd") return DetectorKind::ssd;
+    throw Error(subject, "unknown detector '" + text + "' (expected hog or ssd)");
+}
+
+double default_min_score(DetectorKind k) { return k == DetectorKind::ssd ? 0.5 : 0.0; }
+
 // dlib's frontal face detector, serialised at build time (cmake/make_hog_detector.cpp).
 extern const unsigned char kHogDetector[];
 extern const std::size_t kHogDetectorSize;
@@ -154,13 +165,17 @@ const dlib::frontal_face_detector& frontal_face_detector() {
 }
 
 struct FaceDetector::Impl {
-    Impl() = default;
+    explicit Impl(const DetectorOptions& o) {
+        if (o.kind == DetectorKind::ssd)
+            throw ModelError(o.ssd_model.empty() ? "--detector ssd" : o.ssd_model.string(),
+                             "the ssd detector is not in this build");
+    }
     Impl(const Impl& o) : hog(o.hog) {}  // a copy shares no buffers
     Hog hog = frontal_face_detector();
     std::vector<std::unique_ptr<LevelBuffers>> buffers;  // the parallel path's, per pyramid level
 };
 
-FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}
+FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>(options_)) {}
 FaceDetector::FaceDetector(const FaceDetector& o) : options_(o.options_), impl_(std::make_unique<Impl>(*o.impl_)) {}
 FaceDetector::~FaceDetector() = default;
 
@@ -182,9 +197,9 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr) {
     std::vector<dlib::rect_detection> found;
     const dlib::cv_image<unsigned char> img(gray);
     if (const int threads = resolve_threads(options_.threads); threads > 1)
-        found = detect_levels_parallel(impl_->hog, img, options_.adjust_threshold, threads, impl_->buffers);
+        found = detect_levels_parallel(impl_->hog, img, options_.effective_min_score(), threads, impl_->buffers);
     else
-        impl_->hog(img, found, options_.adjust_threshold);
+        impl_->hog(img, found, options_.effective_min_score());
 
     std::vector<Detection> out;
     out.reserve(found.size());

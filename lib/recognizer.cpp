@@ -38,6 +38,12 @@ FaceChoice parse_face_choice(const std::string& text, const std::string& subject
     throw Error(subject, "unknown face choice '" + text + "' (expected centre or largest)");
 }
 
+std::string detector_mismatch(DetectorKind gallery, DetectorKind used) {
+    if (gallery == used) return "";
+    return std::string("its faces were found by the ") + to_string(gallery) + " detector, these by " +
+           to_string(used) + "; pass --detector " + to_string(gallery) + " for the same chips";
+}
+
 StageTimes& StageTimes::operator+=(const StageTimes& o) {
     detect_ms += o.detect_ms;
     landmarks_ms += o.landmarks_ms;

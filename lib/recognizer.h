@@ -72,6 +72,14 @@ private:
     std::shared_future<std::shared_ptr<const Embedder>> embedder_;
 };
 
+// A gallery's faces (model.bin) and the faces asked of it should come from one
+// detector: each places its boxes its own way, and the chips follow the boxes.
+// Asking with the other one still works, at some cost in accuracy
+// (docs/detectors.md), so predict, live and serve warn rather than refuse.
+// ensures: "" when used == gallery, else the warning's text (one line, naming
+//          both and the flag that fixes it).
+std::string detector_mismatch(DetectorKind gallery, DetectorKind used);
+
 // Not thread-safe: one per thread, all sharing one LoadedModels.
 class FaceAnalyzer {
 public:
