@@ -23,6 +23,8 @@ ExitCode ModelsImportCommand::run(const Globals& g) const {
     const auto dir = output.empty() ? models_dir(g.models) : std::filesystem::path(output);
     const ImportResult r = import_face_api_model(source, dir, allow_unknown);
     std::cout << r.output.string() << "  sha256 " << r.output_sha256 << "\n";
+    const ImportResult ssd = import_face_api_ssd_model(source, dir, allow_unknown);
+    std::cout << ssd.output.string() << "  sha256 " << ssd.output_sha256 << "\n";
     const ModelFiles files = find_models(dir);
     const LandmarkCacheReport c = write_landmark_cache(files.landmarks, files.landmark_cache);
     std::cout << c.cache.string() << "  sha256 " << sha256_file(c.cache.string()) << "\n";
@@ -67,10 +69,10 @@ void add_models(CLI::App& app, Globals& g) {
 
     auto* import = models->add_subcommand(
         "import",
-        "convert face-api's TF.js face ResNet into dlib's format\n"
+        "convert face-api's TF.js face ResNet into dlib's format, and its SSD MobileNet v1 face detector\n"
         "  example: facepipe models import .cache/npm/face-api/package/model");
     auto imp = std::make_shared<ModelsImportCommand>();
-    import->add_option("SOURCE", imp->source, "folder with face_recognition_model.bin and its weights manifest")
+    import->add_option("SOURCE", imp->source, "folder with face_recognition_model.bin, ssd_mobilenetv1_model.bin and their weights manifests")
         ->required()->check(CLI::ExistingDirectory);
     import->add_option("-o,--output", imp->output, "where to write the model (default: the models folder, see --models)");
     import->add_flag("--allow-unknown", imp->allow_unknown,

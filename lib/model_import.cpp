@@ -14,6 +14,8 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "models.h"
+#include "ssd_detector.h"
+#include "ssd_model.h"
 #include "tfjs_weights.h"
 #include "version.h"
 
@@ -147,6 +149,21 @@ std::string checked_sha256(const fs::path& path, const char* pinned, bool allow_
     return sha;
 }
 
+// Writes <model>.provenance.json beside the converted model (models.h reads it back).
+fs::path write_provenance(const fs::path& output_dir, const std::string& model, const std::string& sha,
+                          const nlohmann::json& inputs) {
+    const nlohmann::json prov = {
+        {"model", model},
+        {"sha256", sha},
+        {"origin", std::string("converted from npm ") + kFaceApiPackage},
+        {"inputs", inputs},
+        {"converter", "facepipe models import " + facepipe_version()},
+    };
+    const fs::path path = output_dir / (model + kProvenanceSuffix);
+    write_file_atomic(path.string(), prov.dump(2) + "\n", 0644);
+    return path;
+}
+
 }  // namespace
 
 ImportResult import_face_api_model(const fs::path& dir, const fs::path& output_dir, bool allow_unknown) {
@@ -178,17 +195,42 @@ ImportResult import_face_api_model(const fs::path& dir, const fs::path& output_d
     const auto a = converted(probe_image()), b = reloaded(probe_image());
     if (dlib::max(dlib::abs(a - b)) > 1e-6f) throw Error(r.output.string(), "re-loaded model computes differently");
 
-    nlohmann::json prov = {
-        {"model", kRecognitionModelFile},
-        {"sha256", r.output_sha256},
-        {"origin", std::string("converted from npm ") + kFaceApiPackage},
-        {"inputs", {{kManifestName, manifest_sha}, {kWeightsName, weights_sha}}},
-        {"converter", "facepipe models import " + facepipe_version()},
-    };
-    r.provenance = output_dir / (std::string(kRecognitionModelFile) + kProvenanceSuffix);
-    write_file_atomic(r.provenance.string(), prov.dump(2) + "\n", 0644);
+    r.provenance = write_provenance(output_dir, kRecognitionModelFile, r.output_sha256,
+                                    {{kManifestName, manifest_sha}, {kWeightsName, weights_sha}});
     spdlog::info("converted {} tensors from {} into {} (sha256 {})", r.tensors, dir.string(), r.output.string(),
                  r.output_sha256);
+    return r;
+}
+
+ImportResult import_face_api_ssd_model(const fs::path& dir, const fs::path& output_dir, bool allow_unknown) {
+    constexpr const char* kSsdManifestName = "ssd_mobilenetv1_model-weights_manifest.json";
+    constexpr const char* kSsdWeightsName = "ssd_mobilenetv1_model.bin";
+    const fs::path manifest_path = dir / kSsdManifestName, weights_path = dir / kSsdWeightsName;
+    const std::string manifest_sha = checked_sha256(manifest_path, kFaceApiSsdManifestSha256, allow_unknown);
+    const std::string weights_sha = checked_sha256(weights_path, kFaceApiSsdWeightsSha256, allow_unknown);
+    const std::vector<Tensor> tensors = decode_tfjs_weights(read_file(manifest_path.string(), 1 << 20),
+                                                            read_file(weights_path.string(), 64 << 20),
+                                                            manifest_path.string());
+    const std::string bytes = ssd_model_bytes(tensors, manifest_path.string());  // names the missing/misshapen tensor
+
+    fs::create_directories(output_dir);
+    ImportResult r;
+    r.output = output_dir / kSsdModelFile;
+    r.tensors = static_cast<int>(tensors.size());
+    write_file_atomic(r.output.string(), bytes, 0644);
+    r.output_sha256 = sha256_hex(bytes);
+
+    // Re-read the file as a user would, and run the network once on a probe image.
+    SsdFaceDetector reloaded(r.output);
+    cv::Mat probe(96, 128, CV_8UC3);
+    for (int y = 0; y < probe.rows; ++y)
+        for (int x = 0; x < probe.cols; ++x) probe.at<cv::Vec3b>(y, x) = cv::Vec3b((x * 7) % 256, (y * 5) % 256, (x * y) % 256);
+    reloaded.detect(probe);
+
+    r.provenance = write_provenance(output_dir, kSsdModelFile, r.output_sha256,
+                                    {{kSsdManifestName, manifest_sha}, {kSsdWeightsName, weights_sha}});
+    spdlog::info("converted {} of {} tensors from {} into {} (sha256 {})", ssd_tensor_specs().size(), r.tensors,
+                 dir.string(), r.output.string(), r.output_sha256);
     return r;
 }
 

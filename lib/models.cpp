@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "landmark_cache.h"
+#include "ssd_model.h"
 
 namespace facepipe {
 namespace fs = std::filesystem;
@@ -67,6 +68,7 @@ ModelFiles find_models(const fs::path& dir) {
     if (!fs::is_regular_file(m.landmarks, ec))
         throw ModelError(m.landmarks.string(), "landmark model not found; install Debian's libdlib-data");
     m.landmark_cache = dir / kLandmarkCacheFile;
+    m.ssd = dir / kSsdModelFile;
     return m;
 }
 
@@ -78,6 +80,21 @@ void verify_models(ModelFiles& m) {
         throw ModelError(e.subject(), e.cause());  // a model that cannot be read: nothing can be computed
     }
     m.origin = verify_provenance(m.recognition, m.recognition_sha256);
+}
+
+std::string ModelFiles::ssd_id() const { return "ssd:" + ssd_sha256.substr(0, 12); }
+
+void verify_ssd_model(ModelFiles& m) {
+    std::error_code ec;
+    if (!fs::is_regular_file(m.ssd, ec))
+        throw ModelError(m.ssd.string(), "SSD face detector model not found; run `facepipe models import` "
+                                         "(or scripts/setup.sh), or set --models / FACEPIPE_MODELS");
+    try {
+        m.ssd_sha256 = sha256_file(m.ssd.string());
+    } catch (const Error& e) {
+        throw ModelError(e.subject(), e.cause());
+    }
+    m.ssd_origin = verify_provenance(m.ssd, m.ssd_sha256);
 }
 
 ModelFiles locate_models(const fs::path& dir) {

@@ -8,6 +8,12 @@
 //     one `facepipe models import` converts from npm's @vladmandic/face-api.
 // Descriptors from different model files must never be mixed, so every artifact
 // records model_id(), which names both files by checksum.
+//
+// A third, optional file finds faces with a CNN instead of dlib's HOG:
+//   - ssd_mobilenetv1_face.fpm (ssd_model.h): face-api's SSD MobileNet v1,
+//     converted by `facepipe models import` into the models folder.
+// It is not part of model_id() (which must not change for existing users); a
+// caller that records the detector records ssd_id() beside it.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -35,9 +41,14 @@ struct ModelFiles {
     std::string recognition_sha256;
     std::string landmarks_sha256;
     std::string origin;                  // "converted from npm @vladmandic/face-api@1.7.15" or "unrecorded (e.g. the official dlib file)"
+    std::filesystem::path ssd;           // the SSD detector (dir/kSsdModelFile); may not exist (verify_ssd_model says so)
+    std::string ssd_sha256;              // set by verify_ssd_model
+    std::string ssd_origin;              // set by verify_ssd_model, as origin
 
     // "resnet:<12 hex>/landmarks:<12 hex>": stored in every encodings/model file.
     std::string model_id() const;
+    // "ssd:<12 hex>" of the verified SSD file (requires verify_ssd_model).
+    std::string ssd_id() const;
 };
 
 // Finds both model files for `dir` (landmarks: dir first, then /usr/share/dlib),
@@ -51,6 +62,12 @@ ModelFiles find_models(const std::filesystem::path& dir);
 // sits beside the recognition model, checks the recorded output checksum.
 // Throws ModelError naming the unreadable or mismatching file.
 void verify_models(ModelFiles& files);
+
+// For the SSD detector only, when it is asked for: checks files.ssd exists
+// (else ModelError naming it: "run `facepipe models import`"), fills ssd_sha256
+// and checks it against the provenance file beside it (ssd_origin), as
+// verify_models does for the ResNet. Reads the file in full.
+void verify_ssd_model(ModelFiles& files);
 
 // find_models + verify_models.
 ModelFiles locate_models(const std::filesystem::path& dir);

@@ -7,7 +7,7 @@
 #   SECONDS  the time each harness runs (-max_total_time); a harness also stops
 #            after RUNS executions (default 1000000; 0 = no limit).
 #   HARNESS  names without the fuzz_ prefix: encodings model labels sync_manifest
-#            pairs tfjs_weights image video.
+#            pairs tfjs_weights ssd_model image video.
 # Environment: RUNS, NICE (default 15), JOBS (build, default 2), RSS_MB (default 2048).
 # Output under build-fuzz/ (not committed): corpus/<h>/ (kept between runs),
 # seeds/<h>/, logs/<h>.log, crashes/<h>/ (crash-*, leak-*, timeout-*, oom-*
@@ -17,7 +17,7 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$REPO/build-fuzz"
-ALL=(encodings model labels sync_manifest pairs tfjs_weights image video)
+ALL=(encodings model labels sync_manifest pairs tfjs_weights ssd_model image video)
 CI_MODE=0
 SECONDS_EACH=600
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0; fi

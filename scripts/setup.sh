@@ -37,6 +37,7 @@ PACKAGES=(cmake g++ make pkg-config libopencv-dev libdlib-dev libdlib-data libcl
           libutf8proc-dev util-linux time jq
           dpkg-dev       # dpkg-shlibdeps: the Debian package's dependencies (scripts/package.sh)
           libfaiss-dev   # FAISS: the approximate-nearest-neighbour index of large galleries (lib/gallery_index.h)
+          libopencv-dnn-dev  # OpenCV's dnn module runs the SSD face detector (lib/ssd_detector.h); libopencv-dev pulls it today
           libcpp-httplib-dev)  # cpp-httplib: the HTTP(S) server of `facepipe serve` (lib/http_server.h)
 [ "$WITH_TESTS" -eq 1 ] && PACKAGES+=(xvfb xauth slurm-wlm munge)
 # chromium: the browser tests (tests/browser/) drive the pages headless, with a fake webcam.
@@ -80,8 +81,9 @@ fi
 # re-import when they fail or the landmark cache is missing.
 for b in "$BUILD_DIR" $([ "$SANITIZE" -eq 1 ] && echo "$REPO/build-asan"); do
   if ! "$b/facepipe" --models "$b/models" models show 2>/dev/null | grep -q "origin: converted" ||
-     [ ! -f "$b/models/shape_predictor_68_face_landmarks.fpcache" ]; then
-    log "converting the face recognition model into $b/models"
+     [ ! -f "$b/models/shape_predictor_68_face_landmarks.fpcache" ] ||
+     [ ! -f "$b/models/ssd_mobilenetv1_face.fpm" ]; then
+    log "converting the face recognition model and the SSD face detector into $b/models"
     "$b/facepipe" models import "$REPO/.cache/npm/face-api/package/model" --output "$b/models" >/dev/null
   fi
 done

@@ -47,12 +47,9 @@ std::vector<std::vector<float>> face_api_descriptors(const std::vector<fs::path>
     std::string cmd = "node " + (fs::path(FACEPIPE_SOURCE_DIR) / "tests/js/face_api_descriptors.js").string() +
                       " --model-dir " + (kCache / "face-api/package/model").string();
     for (const auto& f : files) cmd += " " + f.string();
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    std::string out;
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    REQUIRE_MESSAGE(pclose(p) == 0, "face_api_descriptors.js failed; run scripts/setup.sh --tests");
+    int status = -1;
+    const std::string out = test::command_stdout(cmd, status);
+    REQUIRE_MESSAGE(status == 0, "face_api_descriptors.js failed; run scripts/setup.sh --tests");
     std::vector<std::vector<float>> result;
     std::istringstream lines(out);
     for (std::string line; std::getline(lines, line);)

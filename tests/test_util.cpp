@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -107,6 +108,19 @@ std::string npm_samples_missing() {
         if (!fs::is_regular_file(p, ec)) return p.string() + " is absent (run scripts/setup.sh --tests)";
     }
     return "";
+}
+
+std::string command_stdout(const std::string& shell_command, int& status) {
+    FILE* p = popen(shell_command.c_str(), "r");
+    if (!p) {
+        status = -1;
+        return "";
+    }
+    std::string out;
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    status = pclose(p);
+    return out;
 }
 
 std::string tool_missing(const std::string& command, const std::string& hint) {

@@ -57,6 +57,9 @@ std::string shared_data_missing(const std::vector<std::string>& needed);
 // scripts/setup.sh --tests into .cache/npm.
 std::filesystem::path npm_samples();
 std::string npm_samples_missing();
+// Runs `shell_command` (sh -c) and returns its stdout; `status` gets pclose()'s
+// status (0 when it exited 0). For the reference scripts of tests/js.
+std::string command_stdout(const std::string& shell_command, int& status);
 // A command on PATH; `hint` says where it comes from (e.g. "apt install imagemagick").
 std::string tool_missing(const std::string& command, const std::string& hint);
 

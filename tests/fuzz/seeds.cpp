@@ -1,7 +1,7 @@
 // fuzz_seeds OUT [FACE_API_MODEL_DIR] — writes the seed corpora of the
 // harnesses (tests/fuzz/fuzz_*.cpp) into OUT/<harness>/: valid files made by
 // facepipe's own writers (write_encodings, the journal, save_model,
-// make_manifest), images and videos made with OpenCV, each framed as its
+// make_manifest, the SSD model's format), images and videos made with OpenCV, each framed as its
 // harness expects. With FACE_API_MODEL_DIR, face-api's real weights manifest
 // is a seed of the TF.js harness too (without its 6 MB of weights).
 #include <cmath>
@@ -21,6 +21,7 @@
 #include "fuzz_models.h"
 #include "fuzz_util.h"
 #include "model_file.h"
+#include "ssd_model.h"
 #include "sync_manifest.h"
 
 using namespace facepipe;
@@ -147,6 +148,28 @@ void tfjs_seeds(const std::string& face_api_dir) {
     }
 }
 
+// The converted SSD detector: the first two tensors whole (the real file is 22 MB),
+// then the file ends; and the same payload inside its container (mode 0).
+void ssd_seeds() {
+    const auto& specs = ssd_tensor_specs();
+    PayloadWriter w;
+    w.count(specs.size());
+    for (int i = 0; i < 2; ++i) {
+        w.str(specs[i].name);
+        w.count(specs[i].shape.size());
+        long n = 1;
+        for (long d : specs[i].shape) {
+            w.u32(static_cast<std::uint32_t>(d));
+            n *= d;
+        }
+        std::vector<float> v(static_cast<std::size_t>(n));
+        for (long k = 0; k < n; ++k) v[k] = 0.01f * std::sin(float(k));
+        w.floats(v.data(), v.size());
+    }
+    seed("fuzz_ssd_model", "payload", std::string(1, '\1') + w.bytes());
+    seed("fuzz_ssd_model", "file", std::string(1, '\0') + container_bytes(std::string_view(kSsdModelMagic, 8), 1, w.bytes()));
+}
+
 // A JPEG with an EXIF APP1 segment holding only the orientation tag.
 std::string jpeg_with_orientation(const std::vector<uchar>& jpeg, int orientation) {
     std::string tiff = "MM";
@@ -226,6 +249,7 @@ int main(int argc, char** argv) {
         manifest_seeds(tmp);
         pairs_seeds();
         tfjs_seeds(argc > 2 ? argv[2] : "");
+        ssd_seeds();
         image_seeds();
         video_seeds(tmp);
     } catch (const std::exception& e) {

@@ -25,7 +25,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const Module = require('module');
+const { makeRequire, loadLibraries } = require('./face_api_lib');
 
 const CHIP = 150;
 const CHIP_BYTES = CHIP * CHIP * 3;
@@ -70,60 +70,6 @@ function parseArgs(argv) {
   if (!opts.modelDir) die(`--model-dir is required; ${usage()}`);
   if (opts.files.length === 0) die(`no chip files given; ${usage()}`);
   return opts;
-}
-
-// A require() that finds @tensorflow/tfjs and @vladmandic/face-api.
-function makeRequire(explicitDir) {
-  const has = (d) => fs.existsSync(path.join(d, '@vladmandic', 'face-api', 'package.json'));
-  if (explicitDir && !has(path.resolve(explicitDir))) {
-    die(`--node-modules ${explicitDir}: @vladmandic/face-api not found there`);
-  }
-  const candidates = [
-    explicitDir,
-    process.env.FACEPIPE_JS_NODE_MODULES,
-    path.resolve(__dirname, '..', '..', '.cache', 'npm', 'js', 'node_modules'),
-  ].filter(Boolean).map((d) => path.resolve(d));
-  for (const dir of candidates) {
-    if (has(dir)) {
-      // createRequire(<dir>/../x.js) searches <dir> first (then parents).
-      return Module.createRequire(path.join(path.dirname(dir), '__facepipe__.js'));
-    }
-  }
-  return require; // normal resolution (incl. NODE_PATH)
-}
-
-function loadLibraries(req) {
-  let tfjsPath;
-  let faceApiPath;
-  try {
-    tfjsPath = req.resolve('@tensorflow/tfjs');
-    faceApiPath = req.resolve('@vladmandic/face-api'); // main: dist/face-api.node.js
-  } catch (e) {
-    die('cannot find @tensorflow/tfjs / @vladmandic/face-api; run scripts/npm_cache.sh --with-js '
-      + 'or pass --node-modules DIR');
-  }
-  // face-api.node.js does require("@tensorflow/tfjs-node"); send it to pure-JS tfjs.
-  const origResolve = Module._resolveFilename;
-  Module._resolveFilename = function resolveFilename(request, ...rest) {
-    if (request === '@tensorflow/tfjs-node') return tfjsPath;
-    return origResolve.call(this, request, ...rest);
-  };
-  // Keep stdout clean for JSON lines: route any library console.log/info to stderr.
-  console.log = (...args) => console.error(...args);
-  console.info = (...args) => console.error(...args);
-  // Drop tfjs's "install tfjs-node to speed things up" banner (pure-JS CPU is intended).
-  const warn = console.warn;
-  console.warn = (...args) => {
-    const s = args.join(' ');
-    if (/^=+$/.test(s.trim()) || s.includes('tfjs-node')) return;
-    warn(...args);
-  };
-  const tf = req(tfjsPath);
-  const faceapi = req(faceApiPath);
-  if (faceapi.tf && faceapi.tf.Tensor !== tf.Tensor) {
-    die('face-api did not pick up the redirected @tensorflow/tfjs instance');
-  }
-  return { tf, faceapi };
 }
 
 function readChip(file) {
@@ -173,7 +119,7 @@ async function main() {
   // Validate all chips before the (slow) library load.
   const chips = opts.files.map((f) => ({ file: f, buf: readChip(f) }));
 
-  const { tf, faceapi } = loadLibraries(makeRequire(opts.nodeModules));
+  const { tf, faceapi } = loadLibraries(makeRequire(opts.nodeModules, die), die);
   await tf.setBackend('cpu');
   await tf.ready();
   if (tf.getBackend() !== 'cpu') die(`backend is ${tf.getBackend()}, expected cpu`);
