@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "hog_detector.h"
+#include "ssd_detector.h"
 #include "threads.h"
 
 namespace facepipe {
@@ -164,15 +165,23 @@ const dlib::frontal_face_detector& frontal_face_detector() {
     return d;
 }
 
+// One of the two detectors: hog (dlib's, copied from the process's one) or ssd.
 struct FaceDetector::Impl {
     explicit Impl(const DetectorOptions& o) {
-        if (o.kind == DetectorKind::ssd)
-            throw ModelError(o.ssd_model.empty() ? "--detector ssd" : o.ssd_model.string(),
-                             "the ssd detector is not in this build");
+        if (o.kind != DetectorKind::ssd) {
+            hog = frontal_face_detector();
+            return;
+        }
+        if (o.ssd_model.empty()) throw ModelError("--detector ssd", "no SSD model file given");
+        SsdOptions so;
+        so.min_score = o.effective_min_score();
+        so.threads = o.threads;
+        ssd.emplace(o.ssd_model, so);
     }
-    Impl(const Impl& o) : hog(o.hog) {}  // a copy shares no buffers
-    Hog hog = frontal_face_detector();
-    std::vector<std::unique_ptr<LevelBuffers>> buffers;  // the parallel path's, per pyramid level
+    Impl(const Impl& o) : hog(o.hog), ssd(o.ssd) {}  // a copy shares no buffers (ssd: its weights only)
+    Hog hog;
+    std::vector<std::unique_ptr<LevelBuffers>> buffers;  // hog's parallel path's, per pyramid level
+    std::optional<SsdFaceDetector> ssd;
 };
 
 FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>(options_)) {}
@@ -187,6 +196,7 @@ double FaceDetector::scale_for(int width, int height) const {
 }
 
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr) {
+    if (impl_->ssd) return impl_->ssd->detect(bgr);  // its own scale (a 512x512 copy) and order (by area)
     const double s = scale_for(bgr.cols, bgr.rows);
     cv::Mat work = bgr;
     if (std::abs(s - 1.0) > 1e-9)

@@ -64,12 +64,16 @@ public:
     const ModelFiles& files() const { return files_.get(); }  // verified
     const Aligner& aligner() const { return *aligner_.get(); }
     const Embedder& embedder_prototype() const { return *embedder_.get(); }  // copied per analyzer
+    // The SSD detector's file (models.h ModelFiles::ssd; it may not exist):
+    // FaceAnalyzer hands it to an ssd detector. Does not wait.
+    const std::filesystem::path& ssd_model() const { return ssd_model_; }
     void wait() const { aligner(); embedder_prototype(); }
 
 private:
     std::shared_future<ModelFiles> files_;
     std::shared_future<std::shared_ptr<const Aligner>> aligner_;
     std::shared_future<std::shared_ptr<const Embedder>> embedder_;
+    std::filesystem::path ssd_model_;
 };
 
 // A gallery's faces (model.bin) and the faces asked of it should come from one
