@@ -129,7 +129,7 @@ for d in hog ssd; do
   log "live on the clip, $d"
   "$F" -q encode --detector "$d" -o "enc-$d.bin" >/dev/null
   "$F" -q train -e "enc-$d.bin" -m "model-$d.bin" -l "labels-$d.bin" >/dev/null
-  "$F" -q live --video "$CLIP" --headless --every-frame --detect-every 1 --describe-every 1 --vote-window 1 \
+  "$F" -q live --video "$CLIP" --headless --print-frames --every-frame --detect-every 1 --describe-every 1 --vote-window 1 \
     --detector "$d" -m "model-$d.bin" -l "labels-$d.bin" >"named-$d.jsonl"
   for i in $(seq "$RUNS"); do
     "$F" -q live --video "$CLIP" --headless --every-frame --detector "$d" -m "model-$d.bin" -l "labels-$d.bin" |
@@ -181,7 +181,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for res in 240p 480p 720p 1080p; do
   for t in 1 2; do
     "$B" speed "$MODELS" "$SHARED/bench/obama-$res.jpg" "$RUNS" "$t" >"speed.tsv"
-    echo "| $res | $t | $(awk -F'\t' '{printf "%s%s ms (%s)", NR > 1 ? " | " : "", $2, $3}' speed.tsv) |"
+    echo "| $res | $t | $(awk -F'\t' '{printf "%s%s ms (%s)", (NR > 1 ? " | " : ""), $2, $3}' speed.tsv) |"
   done
 done
 echo
