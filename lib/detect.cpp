@@ -141,8 +141,6 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
 
 }  // namespace
 
-const char* to_string(DetectorKind k) { return k == DetectorKind::ssd ? "ssd" : "hog"; }
-
 DetectorKind parse_detector_kind(const std::string& text, const std::string& subject) {
     if (text == "hog") return DetectorKind::hog;
     if (text == "ssd") return DetectorKind::ssd;

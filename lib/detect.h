@@ -21,8 +21,7 @@
 
 namespace facepipe {
 
-// "hog", "ssd": the CLI spelling, and what encodings.bin and model.bin record.
-const char* to_string(DetectorKind k);
+// The kind's CLI spelling: to_string(DetectorKind) in types.h.
 // Accepts "hog" and "ssd"; throws Error(subject, ...) otherwise.
 DetectorKind parse_detector_kind(const std::string& text, const std::string& subject = "--detector");
 

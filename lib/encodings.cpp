@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "container.h"
-#include "detect.h"
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"

@@ -1,7 +1,5 @@
 #include "shard.h"
 
-#include "detect.h"
-
 #include <cstring>
 #include <map>
 
