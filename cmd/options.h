@@ -9,15 +9,22 @@
 
 namespace facepipe::cmd {
 
+// The detector: its kind (the subcommand's default, docs/detectors.md), its
+// score threshold and HOG's scale settings.
 inline void add_analyzer_flags(CLI::App* app, AnalyzerOptions& o) {
-    app->add_option("--upsample", o.detector.upsample, "times to double small images before detecting faces (0-3)")
+    app->add_option_function<std::string>(
+           "--detector", [&o](const std::string& v) { o.detector.kind = parse_detector_kind(v); },
+           "face detector: hog (dlib's, upright near-frontal faces) or ssd (face-api's SSD MobileNet v1: also "
+           "turned, small and partly hidden faces; docs/detectors.md)")
+        ->default_str(to_string(o.detector.kind))->check(CLI::IsMember({"hog", "ssd"}));
+    app->add_option("--min-score,--detect-threshold", o.detector.min_score,
+                    "drop faces scoring below this (default: hog 0, dlib's own threshold, > 0 fewer and surer faces, "
+                    "< 0 more; ssd 0.5, a probability)");
+    app->add_option("--upsample", o.detector.upsample, "hog: times to double small images before detecting faces (0-3)")
         ->capture_default_str()->check(CLI::Range(0, 3));
     app->add_option("--max-side", o.detector.max_side,
-                    "downscale images whose long side exceeds this before detecting (boxes are mapped back)")
+                    "hog: downscale images whose long side exceeds this before detecting (boxes are mapped back)")
         ->capture_default_str()->check(CLI::Range(160, 16384));
-    app->add_option("--detect-threshold", o.detector.adjust_threshold,
-                    "added to the HOG detector's threshold: > 0 fewer, surer faces; < 0 more")
-        ->capture_default_str();
 }
 
 // Where enrolment writes and how it augments: enroll, and serve (which enrols

@@ -12,7 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "error.h"
 #include "hog_detector.h"
+#include "ssd_detector.h"
 #include "threads.h"
 
 namespace facepipe {
@@ -139,6 +141,14 @@ std::vector<dlib::rect_detection> detect_levels_parallel(const Hog& hog, const d
 
 }  // namespace
 
+DetectorKind parse_detector_kind(const std::string& text, const std::string& subject) {
+    if (text == "hog") return DetectorKind::hog;
+    if (text == "ssd") return DetectorKind::ssd;
+    throw Error(subject, "unknown detector '" + text + "' (expected hog or ssd)");
+}
+
+double default_min_score(DetectorKind k) { return k == DetectorKind::ssd ? 0.5 : 0.0; }
+
 // dlib's frontal face detector, serialised at build time (cmake/make_hog_detector.cpp).
 extern const unsigned char kHogDetector[];
 extern const std::size_t kHogDetectorSize;
@@ -153,14 +163,26 @@ const dlib::frontal_face_detector& frontal_face_detector() {
     return d;
 }
 
+// One of the two detectors: hog (dlib's, copied from the process's one) or ssd.
 struct FaceDetector::Impl {
-    Impl() = default;
-    Impl(const Impl& o) : hog(o.hog) {}  // a copy shares no buffers
-    Hog hog = frontal_face_detector();
-    std::vector<std::unique_ptr<LevelBuffers>> buffers;  // the parallel path's, per pyramid level
+    explicit Impl(const DetectorOptions& o) {
+        if (o.kind != DetectorKind::ssd) {
+            hog = frontal_face_detector();
+            return;
+        }
+        if (o.ssd_model.empty()) throw ModelError("--detector ssd", "no SSD model file given");
+        SsdOptions so;
+        so.min_score = o.effective_min_score();
+        so.threads = o.threads;
+        ssd.emplace(o.ssd_model, so);
+    }
+    Impl(const Impl& o) : hog(o.hog), ssd(o.ssd) {}  // a copy shares no buffers (ssd: its weights only)
+    Hog hog;
+    std::vector<std::unique_ptr<LevelBuffers>> buffers;  // hog's parallel path's, per pyramid level
+    std::optional<SsdFaceDetector> ssd;
 };
 
-FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}
+FaceDetector::FaceDetector(DetectorOptions options) : options_(options), impl_(std::make_unique<Impl>(options_)) {}
 FaceDetector::FaceDetector(const FaceDetector& o) : options_(o.options_), impl_(std::make_unique<Impl>(*o.impl_)) {}
 FaceDetector::~FaceDetector() = default;
 
@@ -172,6 +194,7 @@ double FaceDetector::scale_for(int width, int height) const {
 }
 
 std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr) {
+    if (impl_->ssd) return impl_->ssd->detect(bgr);  // its own scale (a 512x512 copy) and order (by area)
     const double s = scale_for(bgr.cols, bgr.rows);
     cv::Mat work = bgr;
     if (std::abs(s - 1.0) > 1e-9)
@@ -182,9 +205,9 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& bgr) {
     std::vector<dlib::rect_detection> found;
     const dlib::cv_image<unsigned char> img(gray);
     if (const int threads = resolve_threads(options_.threads); threads > 1)
-        found = detect_levels_parallel(impl_->hog, img, options_.adjust_threshold, threads, impl_->buffers);
+        found = detect_levels_parallel(impl_->hog, img, options_.effective_min_score(), threads, impl_->buffers);
     else
-        impl_->hog(img, found, options_.adjust_threshold);
+        impl_->hog(img, found, options_.effective_min_score());
 
     std::vector<Detection> out;
     out.reserve(found.size());

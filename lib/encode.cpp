@@ -38,6 +38,8 @@ PerEncodedImage per_encoded_image(const EncodeSummary& s) {
 }
 
 // The records of the previous run, or none; refuses to mix models or drop a file it can't read.
+// Records whose face another detector found are dropped (so re-encoded), but
+// for unreadable ones, which no detector saw.
 std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, const std::string& model_id) {
     std::map<std::string, EncodingRecord> by_path;
     std::error_code ec;
@@ -49,7 +51,18 @@ std::map<std::string, EncodingRecord> previous_records(const EncodeOptions& o, c
     } catch (const Error& e) {
         throw Error(e.subject(), e.cause() + " (use --rebuild to replace it)");
     }
-    for (auto& r : old.records) by_path.emplace(r.path, std::move(r));
+    const DetectorKind detector = o.analyzer.detector.kind;
+    int dropped = 0;
+    for (auto& r : old.records) {
+        if (old.detector != detector && r.status != EncodeStatus::unreadable) {
+            ++dropped;
+            continue;
+        }
+        by_path.emplace(r.path, std::move(r));
+    }
+    if (dropped > 0)
+        spdlog::info("{}: made with the {} detector; re-encoding its {} images with {}", o.output.string(),
+                     to_string(old.detector), dropped, to_string(detector));
     return by_path;
 }
 
@@ -110,6 +123,7 @@ void write_store(const EncodeOptions& o, const std::string& model_id,
                  const std::map<std::string, EncodingRecord>& recs) {
     EncodingsFile f;
     f.model_id = model_id;
+    f.detector = o.analyzer.detector.kind;
     f.records.reserve(recs.size());
     for (const auto& [path, r] : recs) f.records.push_back(r);
     write_encodings(o.output.string(), f);
@@ -172,13 +186,14 @@ EncodeSummary encode_dataset(const EncodeOptions& o, std::shared_ptr<const Loade
     // Records a previous run finished but never saved (it crashed or was killed).
     const std::string journal_file = journal_path(o.output).string();
     int recovered = 0;
-    for (auto& r : EncodingsJournal::recover(journal_file, model_id))
+    const DetectorKind detector = o.analyzer.detector.kind;
+    for (auto& r : EncodingsJournal::recover(journal_file, model_id, detector))
         if (present.count(r.path)) records[r.path] = std::move(r), ++recovered;
     if (recovered > 0) {
         spdlog::info("{}: recovered {} records of an interrupted run", journal_file, recovered);
         write_store(o, model_id, records);  // saved before the journal is started afresh
     }
-    EncodingsJournal journal(journal_file, model_id);
+    EncodingsJournal journal(journal_file, model_id, detector);
 
     const int threads = resolve_threads(o.threads);
     // One BLAS thread always: images are processed in parallel (nested BLAS threads

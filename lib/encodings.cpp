@@ -144,6 +144,9 @@ void write_encodings(const std::string& path, const EncodingsFile& file) {
         throw Error(path, "refusing to write: model_id is too long or contains control characters");
     PayloadWriter w;
     w.str(file.model_id);
+    // hog: version 1, without the field (see the header).
+    const std::uint32_t version = file.detector == DetectorKind::hog ? 1 : 2;
+    if (version >= 2) w.u8(static_cast<std::uint8_t>(file.detector));
     w.count(file.records.size());
     for (std::size_t i = 0; i < file.records.size(); ++i) {
         const EncodingRecord& r = file.records[i];
@@ -152,7 +155,7 @@ void write_encodings(const std::string& path, const EncodingsFile& file) {
             throw Error(path, "refusing to write record " + std::to_string(i) + " (" + r.path + "): " + why);
         write_record(w, r);
     }
-    write_container(path, magic(), kEncodingsVersion, w.bytes());
+    write_container(path, magic(), version, w.bytes());
 }
 
 EncodingsFile read_encodings(const std::string& path) {
@@ -161,6 +164,11 @@ EncodingsFile read_encodings(const std::string& path) {
     EncodingsFile file;
     file.model_id = in.str();
     if (has_control_chars(file.model_id)) in.fail("model_id contains control characters");
+    if (c.version >= 2) {
+        const std::uint8_t d = in.u8();
+        if (d > static_cast<std::uint8_t>(DetectorKind::ssd)) in.fail("unknown detector " + std::to_string(d));
+        file.detector = static_cast<DetectorKind>(d);
+    }
     const std::size_t n = in.count(kMinRecordBytes);
     file.records.reserve(n);  // bounded by the payload size, see count()
     for (std::size_t i = 0; i < n; ++i) {
@@ -198,13 +206,20 @@ std::uint32_t read_le32(const std::string& b, std::size_t at) {
     return v;
 }
 
+// The journal's header: its id says which models and detector made the records.
+std::string journal_head(const std::string& model_id, DetectorKind detector) {
+    const std::string id = detector == DetectorKind::hog ? model_id : model_id + " detector:" + to_string(detector);
+    return std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(id.size()) + id;
+}
+
 }  // namespace
 
-EncodingsJournal::EncodingsJournal(std::string path, const std::string& model_id) : path_(std::move(path)) {
+EncodingsJournal::EncodingsJournal(std::string path, const std::string& model_id, DetectorKind detector)
+    : path_(std::move(path)) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
     if (fd_ < 0) throw Error(path_, "cannot create journal: " + write_error_text(errno));
     try {
-        write_all(fd_, std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(model_id.size()) + model_id, path_);
+        write_all(fd_, journal_head(model_id, detector), path_);
     } catch (const Error&) {
         remove();  // a torn header recovers nothing
         throw;
@@ -231,7 +246,8 @@ void EncodingsJournal::remove() {
     ::unlink(path_.c_str());
 }
 
-std::vector<EncodingRecord> EncodingsJournal::recover(const std::string& path, const std::string& model_id) {
+std::vector<EncodingRecord> EncodingsJournal::recover(const std::string& path, const std::string& model_id,
+                                                      DetectorKind detector) {
     std::vector<EncodingRecord> out;
     std::string b;
     try {
@@ -239,8 +255,8 @@ std::vector<EncodingRecord> EncodingsJournal::recover(const std::string& path, c
     } catch (const Error&) {
         return out;  // no journal: the last run finished (or never started)
     }
-    const std::string head = std::string(kJournalMagic, 8) + le32(kJournalVersion) + le32(model_id.size()) + model_id;
-    if (b.compare(0, head.size(), head) != 0) return out;  // other models or not a journal: ignore
+    const std::string head = journal_head(model_id, detector);
+    if (b.compare(0, head.size(), head) != 0) return out;  // other models or detector, or not a journal: ignore
     for (std::size_t at = head.size(); at + 36 <= b.size();) {
         const std::uint32_t len = read_le32(b, at);
         if (len > b.size() - at - 36) break;  // torn entry

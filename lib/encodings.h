@@ -2,11 +2,19 @@
 // `facepipe encode`, read by `facepipe train` (and by encode itself, to skip
 // images whose content_hash it has already seen).
 //
-// Stored in a container (container.h) with magic "FPENCODE", format version 1.
-// Payload (PayloadWriter items): str model_id | count N | N records, each
+// Stored in a container (container.h) with magic "FPENCODE", format version 1
+// or 2. Payload (PayloadWriter items):
+//   version 1: str model_id | count N | N records
+//   version 2: str model_id | u8 detector | count N | N records
+// each record:
 //     str person | str path | str source | str content_hash | str augmentation |
 //     u8 status | str note | i32 faces_found | i32 box x, y, width, height |
 //     128 f32 descriptor
+// The detector (DetectorKind: 0 hog, 1 ssd) found every face of the file: one
+// file never mixes detectors. Version 1 has no detector field and reads as hog.
+// The writer writes a hog file as version 1 (byte for byte what facepipe wrote
+// before the detector existed, and still readable by such a facepipe) and any
+// other detector as version 2, which an older facepipe refuses as newer.
 //
 // Version 1 has no field for face_choice: it travels in the note. The writer
 // stores a record with a face_choice with multi_face_note(faces_found,
@@ -27,7 +35,7 @@
 namespace facepipe {
 
 inline constexpr char kEncodingsMagic[] = "FPENCODE";
-inline constexpr std::uint32_t kEncodingsVersion = 1;
+inline constexpr std::uint32_t kEncodingsVersion = 2;  // the newest read
 
 enum class EncodeStatus : std::uint8_t { ok = 0, no_face = 1, unreadable = 2 };
 
@@ -61,6 +69,7 @@ struct EncodingRecord {
 struct EncodingsFile {
     std::string model_id;  // models.h ModelFiles::model_id() of the models that made the descriptors
     std::vector<EncodingRecord> records;
+    DetectorKind detector = DetectorKind::hog;  // the detector that found every record's face
 };
 
 // Checks one record against the rules read_encodings enforces:
@@ -89,15 +98,17 @@ EncodingsFile read_encodings(const std::string& path);
 // (<file_model_id>, current <current_model_id>); re-run encode") when they differ.
 // encodings.bin.journal — the records `encode` has finished since its last
 // complete save, appended one by one, so a crash or kill loses none of them.
-// Layout: "FPJOURNL" | u32 version | u32 length + model_id; then per record:
-// u32 length | 32 raw bytes SHA-256 | record payload. A torn last entry (the
-// process died mid-write) is simply where recovery stops.
+// Layout: "FPJOURNL" | u32 version | u32 length + id; then per record:
+// u32 length | 32 raw bytes SHA-256 | record payload. The id is model_id for
+// hog (the layout of before the detector existed) and "<model_id> detector:ssd"
+// for ssd, so a journal left by a run with the other detector recovers nothing.
+// A torn last entry (the process died mid-write) is simply where recovery stops.
 class EncodingsJournal {
 public:
-    // Creates (truncating) the journal for records of model_id.
+    // Creates (truncating) the journal for records of model_id found by detector.
     // Throws Error(path, cause) when it cannot be created (a full disk: the
     // cause says so, write_error_text) and then leaves no journal behind.
-    EncodingsJournal(std::string path, const std::string& model_id);
+    EncodingsJournal(std::string path, const std::string& model_id, DetectorKind detector = DetectorKind::hog);
     ~EncodingsJournal();
     EncodingsJournal(const EncodingsJournal&) = delete;
     EncodingsJournal& operator=(const EncodingsJournal&) = delete;
@@ -114,9 +125,11 @@ public:
     void remove();
 
     // The intact records of a journal left by a run that died; none when there
-    // is no journal or it was written for other models. Never throws for a
-    // damaged journal: it stops at the first entry that does not verify.
-    static std::vector<EncodingRecord> recover(const std::string& path, const std::string& model_id);
+    // is no journal or it was written for other models or another detector.
+    // Never throws for a damaged journal: it stops at the first entry that does
+    // not verify.
+    static std::vector<EncodingRecord> recover(const std::string& path, const std::string& model_id,
+                                               DetectorKind detector = DetectorKind::hog);
 
 private:
     std::string path_;

@@ -88,7 +88,8 @@ VerificationReport run_verification(const EvalOptions& o, std::shared_ptr<const 
     VerificationReport rep;
     const PairsFile pf = read_pairs(o.pairs.string());
     const fs::path root = pairs_root(o);
-    const fs::path cache = cache_file(o.cache_dir.empty() ? default_cache_dir() : o.cache_dir, root);
+    const fs::path cache =
+        cache_file(o.cache_dir.empty() ? default_cache_dir() : o.cache_dir, root, o.analyzer.detector.kind);
     rep.pairs_file = o.pairs.string();
     rep.root = root.string();
     rep.cache = cache.string();
@@ -126,7 +127,8 @@ VerificationReport run_verification(const EvalOptions& o, std::shared_ptr<const 
 IdentificationReport run_identification(const EvalOptions& o, std::shared_ptr<const LoadedModels> models,
                                         const ProgressCallback& progress) {
     IdentificationReport rep;
-    const fs::path cache = cache_file(o.cache_dir.empty() ? default_cache_dir() : o.cache_dir, o.dataset);
+    const fs::path cache =
+        cache_file(o.cache_dir.empty() ? default_cache_dir() : o.cache_dir, o.dataset, o.analyzer.detector.kind);
     rep.dataset = o.dataset.string();
     rep.cache = cache.string();
     const EncodingsFile enc = encode_cached(o.dataset, cache, o.include_augmented, o, models, progress, &rep.left_out);
@@ -408,13 +410,14 @@ fs::path default_cache_dir() {
     return fs::path(".cache") / "facepipe" / "eval";
 }
 
-fs::path cache_file(const fs::path& cache_dir, const fs::path& root) {
+fs::path cache_file(const fs::path& cache_dir, const fs::path& root, DetectorKind detector) {
     std::error_code ec;
     fs::path abs = fs::weakly_canonical(fs::absolute(root), ec);
     if (ec) abs = fs::absolute(root);
     std::string name = abs.filename().string();
     if (name.empty() || !is_safe_person_name(name)) name = "images";  // a safe file-name fragment
-    return cache_dir / (name + "-" + sha256_hex(abs.string()).substr(0, 16) + ".bin");
+    const std::string kind = detector == DetectorKind::hog ? "" : std::string("-") + to_string(detector);
+    return cache_dir / (name + "-" + sha256_hex(abs.string()).substr(0, 16) + kind + ".bin");
 }
 
 EncodingsFile encode_cached(const fs::path& root, const fs::path& cache, bool include_augmented,

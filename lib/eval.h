@@ -194,8 +194,11 @@ struct EvalReport {
 // $XDG_CACHE_HOME/facepipe/eval, else $HOME/.cache/facepipe/eval, else .cache/facepipe/eval.
 std::filesystem::path default_cache_dir();
 
-// The cache file for an image folder: <cache_dir>/<folder name>-<sha256(absolute path), 16 hex>.bin.
-std::filesystem::path cache_file(const std::filesystem::path& cache_dir, const std::filesystem::path& root);
+// The cache file for an image folder: <cache_dir>/<folder name>-<sha256(absolute path), 16 hex>.bin,
+// and for a detector other than hog <...>-<detector>.bin, so that evaluating one folder with
+// each detector in turn re-encodes nothing (a cache holds one detector's faces, encodings.h).
+std::filesystem::path cache_file(const std::filesystem::path& cache_dir, const std::filesystem::path& root,
+                                 DetectorKind detector = DetectorKind::hog);
 
 // encode_dataset(root) into `cache` and the records. A cache that cannot be read
 // or was made with other models is rebuilt (it is only a cache). *left_out (when

@@ -211,13 +211,21 @@ LiveSummary run_live(const LiveOptions& o, std::shared_ptr<const LoadedModels> m
         collector = std::make_unique<UnknownCollector>(o.collect, models);
         collect = std::make_unique<StreamCollector>(*collector, o.source.describe());
     }
+    const auto warn_detector = [&](const Classifier& c) {
+        const std::string w = detector_mismatch(c.model().detector, o.analyzer.detector.kind);
+        if (!w.empty()) spdlog::warn("{}: {}", watcher.model_path(), w);
+    };
+    warn_detector(*watcher.current());
 
     Frame frame;
     std::optional<SteadyClock::time_point> started;
     while (!stop.load() && source.next(frame, &stop)) {
         if (!started) started = SteadyClock::now();
         const LiveSession::Result step = live.process(frame.bgr, watcher, frame.index);
-        if (step.model_changed) session.emit_model(live.classifier(), frame);
+        if (step.model_changed) {
+            session.emit_model(live.classifier(), frame);
+            warn_detector(live.classifier());
+        }
         session.emit(step.events, frame);
         if (collect) collect->frame(frame.bgr, frame.time_s, step.faces, step.events, live.classifier());
         ++session.summary.frames;

@@ -16,7 +16,7 @@ namespace {
 
 constexpr char kModelMagic[] = "FPMODEL\0";  // 7 letters + NUL = 8 bytes
 constexpr char kLabelsMagic[] = "FPLABELS";
-constexpr std::uint32_t kModelVersion = 3;
+constexpr std::uint32_t kModelVersion = 4;  // the newest read
 constexpr std::uint32_t kLabelsVersion = 1;
 constexpr std::size_t kRowBytes = 4 + 4 + kDescriptorDim * sizeof(float);
 // Index section kinds: 1 (version 2 only, FAISS's IVF) is no longer read.
@@ -25,10 +25,14 @@ constexpr std::uint8_t kIndexNone = 0, kIndexFaissIvf = 1, kIndexHnsw = 2;
 std::string_view model_magic() { return std::string_view(kModelMagic, 8); }
 std::string_view labels_magic() { return std::string_view(kLabelsMagic, 8); }
 
+// hog's models keep version 3's bytes (see the header).
+std::uint32_t version_for(const TrainedModel& m) { return m.detector == DetectorKind::hog ? 3 : 4; }
+
 // Everything in model.bin but the training id, in file order.
 void write_model_body(PayloadWriter& w, const TrainedModel& m) {
     const Gallery::Rows& g = m.gallery.rows();
     w.str(m.model_id);
+    if (version_for(m) >= 4) w.u8(static_cast<std::uint8_t>(m.detector));
     w.u32(static_cast<std::uint32_t>(m.vote.k));
     w.u8(static_cast<std::uint8_t>(m.vote.vote));
     w.u32(static_cast<std::uint32_t>(m.vote.per_person_m));
@@ -96,6 +100,11 @@ ModelPayload read_model_payload(PayloadReader& in, std::uint32_t version) {
     ModelPayload p;
     TrainedModel& m = p.fields;
     m.model_id = in.str();
+    if (version >= 4) {
+        const std::uint8_t d = in.u8();
+        if (d > static_cast<std::uint8_t>(DetectorKind::ssd)) in.fail("unknown detector " + std::to_string(d));
+        m.detector = static_cast<DetectorKind>(d);
+    }
     m.vote.k = static_cast<int>(std::min<std::uint32_t>(in.u32(), std::numeric_limits<int>::max()));
     const std::uint8_t vote = in.u8();
     if (vote > static_cast<std::uint8_t>(VoteMode::knn)) in.fail("unknown vote mode " + std::to_string(vote));
@@ -184,7 +193,7 @@ void save_model(const TrainedModel& m, const std::string& model_path, const std:
     write_names(l, m.gallery.names());
     // Both written before either replaces its file (a full disk changes neither);
     // then model first: see the header.
-    const std::string model = container_bytes(model_magic(), kModelVersion, w.bytes());
+    const std::string model = container_bytes(model_magic(), version_for(m), w.bytes());
     const std::string labels = container_bytes(labels_magic(), kLabelsVersion, l.bytes());
     write_files_atomic({{model_path, model, 0600}, {labels_path, labels, 0600}});
 }

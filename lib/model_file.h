@@ -1,8 +1,9 @@
 // model_file.h — model.bin and labels.bin: what a trained model is, and the one
 // place that reads and writes it.
 //
-// model.bin (container.h): magic "FPMODEL\0", version 3. Payload, in order:
-//   model id (face model checksums), k (u32), vote (u8), per-person m (u32),
+// model.bin (container.h): magic "FPMODEL\0", version 3 or 4. Payload, in order:
+//   model id (face model checksums), [version 4: the detector (u8, DetectorKind)
+//   that found the gallery's faces], k (u32), vote (u8), per-person m (u32),
 //   threshold (f32), how it was chosen (string), label count (u32),
 //   source photos (count + strings), rows (count; each: label i32, source i32,
 //   128 f32), the index section, the training id (64 hex).
@@ -11,7 +12,9 @@
 //   (count + i32s), the neighbour slots (count + i32s): GalleryIndex::Layout.
 //   Version 1 has no index section and loads as exact search; version 2 with
 //   kind 0 loads too; version 2's kind 1 (an IVF index no longer read) asks to
-//   re-run train.
+//   re-run train. A model of hog's faces is written as version 3 (byte for byte
+//   as before the detector existed) and any other detector's as version 4;
+//   versions 1-3 read as hog.
 // labels.bin: magic "FPLABELS", version 1. Payload: the training id, then the
 //   label names (count + strings).
 // The training id is the SHA-256 of model.bin's payload without the id, followed
@@ -30,6 +33,7 @@ inline constexpr float kDefaultThreshold = 0.5f;
 // Everything model.bin + labels.bin hold.
 struct TrainedModel {
     std::string model_id;          // copied from the encodings (face model checksums)
+    DetectorKind detector = DetectorKind::hog;  // copied from the encodings: what found the gallery's faces
     std::string training_id;       // training_id_of(*this)
     VoteParams vote;
     float threshold = kDefaultThreshold;  // a face farther than this from its match is unknown

@@ -37,6 +37,7 @@ public:
     std::shared_ptr<const Classifier> current() const;
     // 0 for the model loaded at start, +1 for each switch to a new one.
     std::uint64_t generation() const { return generation_.load(); }
+    const std::string& model_path() const { return model_path_; }
     // Replacements refused so far (corrupt, mismatched, other face models).
     std::uint64_t refused() const { return refused_.load(); }
 

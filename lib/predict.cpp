@@ -192,6 +192,8 @@ BatchPredictor::BatchPredictor(std::shared_ptr<const LoadedModels> models, std::
       model_path_(model_path),
       threads_(resolve_threads(threads)) {
     check_model(*models_, *classifier_, model_path_);
+    const std::string w = detector_mismatch(classifier_->model().detector, options_.analyzer.detector.kind);
+    if (!w.empty()) spdlog::warn("{}: {}", model_path_, w);
     if (!options_.annotate_dir.empty()) fs::create_directories(options_.annotate_dir);
 }
 

@@ -38,6 +38,12 @@ FaceChoice parse_face_choice(const std::string& text, const std::string& subject
     throw Error(subject, "unknown face choice '" + text + "' (expected centre or largest)");
 }
 
+std::string detector_mismatch(DetectorKind gallery, DetectorKind used) {
+    if (gallery == used) return "";
+    return std::string("its faces were found by the ") + to_string(gallery) + " detector, these by " +
+           to_string(used) + "; pass --detector " + to_string(gallery) + " for the same chips";
+}
+
 StageTimes& StageTimes::operator+=(const StageTimes& o) {
     detect_ms += o.detect_ms;
     landmarks_ms += o.landmarks_ms;
@@ -47,6 +53,7 @@ StageTimes& StageTimes::operator+=(const StageTimes& o) {
 
 std::shared_ptr<const LoadedModels> LoadedModels::load(const ModelFiles& files) {
     auto m = std::shared_ptr<LoadedModels>(new LoadedModels());
+    m->ssd_model_ = files.ssd;
     const auto t0 = Clock::now();
     m->aligner_ = std::async(std::launch::async, [files, t0] {
         auto a = std::make_shared<const Aligner>(files.landmarks, files.landmark_cache, files.landmarks_sha256);
@@ -74,10 +81,18 @@ std::shared_ptr<const LoadedModels> LoadedModels::load(const ModelFiles& files) 
     return m;
 }
 
+namespace {
+// The options with the loaded models' SSD file, when the ssd detector is asked for without one.
+AnalyzerOptions with_ssd_model(AnalyzerOptions o, const LoadedModels& models) {
+    if (o.detector.kind == DetectorKind::ssd && o.detector.ssd_model.empty()) o.detector.ssd_model = models.ssd_model();
+    return o;
+}
+}  // namespace
+
 FaceAnalyzer::FaceAnalyzer(std::shared_ptr<const LoadedModels> models, AnalyzerOptions options)
     : models_(std::move(models)),
-      options_(options),
-      detector_(options.detector) {}
+      options_(with_ssd_model(std::move(options), *models_)),
+      detector_(options_.detector) {}
 
 std::vector<Detection> FaceAnalyzer::detect(const cv::Mat& bgr) {
     const auto t0 = Clock::now();

@@ -64,13 +64,25 @@ public:
     const ModelFiles& files() const { return files_.get(); }  // verified
     const Aligner& aligner() const { return *aligner_.get(); }
     const Embedder& embedder_prototype() const { return *embedder_.get(); }  // copied per analyzer
+    // The SSD detector's file (models.h ModelFiles::ssd; it may not exist):
+    // FaceAnalyzer hands it to an ssd detector. Does not wait.
+    const std::filesystem::path& ssd_model() const { return ssd_model_; }
     void wait() const { aligner(); embedder_prototype(); }
 
 private:
     std::shared_future<ModelFiles> files_;
     std::shared_future<std::shared_ptr<const Aligner>> aligner_;
     std::shared_future<std::shared_ptr<const Embedder>> embedder_;
+    std::filesystem::path ssd_model_;
 };
+
+// A gallery's faces (model.bin) and the faces asked of it should come from one
+// detector: each places its boxes its own way, and the chips follow the boxes.
+// Asking with the other one still works, at some cost in accuracy
+// (docs/detectors.md), so predict, live and serve warn rather than refuse.
+// ensures: "" when used == gallery, else the warning's text (one line, naming
+//          both and the flag that fixes it).
+std::string detector_mismatch(DetectorKind gallery, DetectorKind used);
 
 // Not thread-safe: one per thread, all sharing one LoadedModels.
 class FaceAnalyzer {

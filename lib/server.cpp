@@ -64,11 +64,17 @@ thread_local const char* tl_endpoint = nullptr;
 // poll now, for an enrolment that must answer with its new model.
 class ModelBox {
 public:
-    ModelBox(std::string model, std::string labels, std::string model_id, milliseconds interval)
-        : model_(std::move(model)), labels_(std::move(labels)), model_id_(std::move(model_id)), interval_(interval) {
+    ModelBox(std::string model, std::string labels, std::string model_id, DetectorKind detector,
+             milliseconds interval)
+        : model_(std::move(model)),
+          labels_(std::move(labels)),
+          model_id_(std::move(model_id)),
+          detector_(detector),
+          interval_(interval) {
         if (fs::exists(model_) || fs::exists(labels_)) {
             owned_ = std::make_unique<ModelWatcher>(model_, labels_, model_id_, milliseconds(0));  // throws
             watcher_ = owned_.get();
+            warn_detector(*owned_->current());
         } else {
             spdlog::warn("{}: no model yet; recognition answers 503 until someone is enrolled or `facepipe train` runs",
                          printable(model_));
@@ -108,6 +114,12 @@ public:
     }
 
 private:
+    // A model trained (by the CLI, say) on another detector's faces.
+    void warn_detector(const Classifier& c) const {
+        const std::string w = detector_mismatch(c.model().detector, detector_);
+        if (!w.empty()) spdlog::warn("{}: {}", printable(model_), w);
+    }
+
     void run() {
         std::unique_lock<std::mutex> lock(mu_);
         for (;;) {
@@ -128,6 +140,7 @@ private:
                 owned_ = std::make_unique<ModelWatcher>(model_, labels_, model_id_, milliseconds(0));
                 watcher_ = owned_.get();
                 spdlog::info("{}: model loaded ({} people)", printable(model_), owned_->current()->names().size());
+                warn_detector(*owned_->current());
             } catch (const std::exception& e) {
                 if (e.what() != last_error_) spdlog::warn("{}; waiting for a usable model", e.what());
                 last_error_ = e.what();
@@ -141,6 +154,7 @@ private:
     }
 
     std::string model_, labels_, model_id_;
+    DetectorKind detector_;
     milliseconds interval_;
     std::unique_ptr<ModelWatcher> owned_;  // set once, by the constructor or the polling thread
     std::atomic<const ModelWatcher*> watcher_{nullptr};
@@ -345,7 +359,8 @@ class Service {
 public:
     Service(const ServeOptions& o, std::shared_ptr<const LoadedModels> models, HttpServer& http)
         : o_(o), models_(std::move(models)), http_(http), auth_(o.api_key),
-          model_(o.enroll.model.string(), o.enroll.labels.string(), models_->files().model_id(), o.model_poll),
+          model_(o.enroll.model.string(), o.enroll.labels.string(), models_->files().model_id(),
+                 o.predict.analyzer.detector.kind, o.model_poll),
           pool_(o.threads), sessions_(models_, o.max_sessions, o.session_idle, o.predict.collect.get()),
           sync_(o.sync_command, sync_environment(o)) {
         http_.set_gate([this](const Request& req, Response& res) { return gate(req, res); });
@@ -663,6 +678,8 @@ void Service::live_frame(const Request& req, Response& res) {
     if (!slot->live) {
         AnalyzerOptions a = LiveOptions::live_analyzer_defaults();
         a.detector.threads = o_.predict.analyzer.detector.threads;  // the cores analyses leave spare (serve())
+        a.detector.kind = o_.predict.analyzer.detector.kind;        // the gallery's detector (--detector)
+        a.detector.min_score = o_.predict.analyzer.detector.min_score;
         slot->live = std::make_unique<FaceAnalyzer>(models_, a);
     }
     const LiveSession::Result r = session->live.process(img.bgr, *w, *slot->live);

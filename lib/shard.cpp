@@ -79,9 +79,14 @@ EncodingsFile merge_encodings(const std::vector<std::string>& part_paths, MergeS
         if (first_part.empty()) {
             first_part = part;
             out.model_id = f.model_id;
+            out.detector = f.detector;
         } else if (f.model_id != out.model_id) {
             throw Error(part, "made with a different face model (" + f.model_id + ") than " + first_part + " (" +
                                   out.model_id + "); re-encode it with the same models");
+        } else if (f.detector != out.detector) {
+            throw Error(part, std::string("faces found by the ") + to_string(f.detector) + " detector, but by " +
+                                  to_string(out.detector) + " in " + first_part +
+                                  "; re-encode it with the same --detector");
         }
         for (auto& r : f.records) {
             auto [it, inserted] = by_path.try_emplace(r.path, Held{r, part});

@@ -61,6 +61,8 @@ struct MergeSummary {
 //             is kept, so the result still does not depend on the order of the parts.
 //   throws:  Error(part, cause) when a part cannot be read (encodings.h); Error(part,
 //            "made with a different face model ...") when parts' model ids differ;
+//            Error(part, "faces found by the <d1> detector, but by <d2> in <first
+//            part>; ...") when parts' detectors differ (a merge never mixes them);
 //            Error(part, "<path> has content <h1> here but <h2> in <other part>: the
 //            file changed between shards; re-run the shard") for a path whose content
 //            differs between parts.

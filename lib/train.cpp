@@ -243,6 +243,7 @@ TrainedModel train(const EncodingsFile& enc, const TrainOptions& o, TrainReport*
     Gallery::Rows rows = gallery_rows(enc);
     TrainedModel m;
     m.model_id = enc.model_id;
+    m.detector = enc.detector;
     m.vote = vote_params(o, rows.size());  // checks the options, before any costly work
     std::shared_ptr<const GalleryIndex> index;
     double index_seconds = 0;

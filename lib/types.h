@@ -28,6 +28,12 @@ struct Box {
 //            its photos are cropped around the subject); ties go to the larger.
 enum class FaceChoice : std::uint8_t { largest = 0, centre = 1 };
 
+// Which detector found the faces (detect.h): dlib's HOG or face-api's SSD
+// MobileNet v1. encodings.bin and model.bin record it (the values are stored).
+enum class DetectorKind : std::uint8_t { hog = 0, ssd = 1 };
+// "hog", "ssd": the CLI spelling (detect.h parse_detector_kind reads it back).
+inline const char* to_string(DetectorKind k) { return k == DetectorKind::ssd ? "ssd" : "hog"; }
+
 // Squared Euclidean distance between two 128-d descriptors, the one kernel every
 // search uses (exact scans, the gallery index, eval). Eight independent partial
 // sums: a single running sum is a serial chain the compiler may not reorder

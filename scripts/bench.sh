@@ -22,6 +22,7 @@
 #   predict and --version/--help, with the landmark cache and without), eval, knn (exact search against gallery size),
 #   index (gallery index), train-scale (train at scale), live, serve, threads
 #   (predict on 1 thread and all, one photo's detection on 1 and 2, live on 1 and 2),
+#   detectors (hog against ssd: faces found, eval, speed; scripts/bench_detectors.sh),
 #   and peak memory (full runs only).
 # Environment: FACEPIPE_BIN (default build/facepipe), FACEPIPE_SHARED_DATA, FACEPIPE_MODELS;
 #   BENCH_INDEX_ROWS  gallery sizes of the index section (default 10000 100000 1000000)
@@ -37,7 +38,7 @@ DATA="${FACEPIPE_SHARED_DATA:-$REPO/../shared/data}"
 OUT="$REPO/docs/benchmarks.md"
 RUNS=5
 ONLY=""
-SECTION_NAMES="encode train predict startup eval knn index train-scale live serve threads"
+SECTION_NAMES="encode train predict startup eval knn index train-scale live serve threads detectors"
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) [ $# -ge 2 ] || { echo "bench: --output needs a file" >&2; exit 2; }; OUT="$2"; shift ;;
@@ -293,6 +294,15 @@ else
 fi
 echo
 
+fi
+
+if want detectors; then
+# ---- detectors: scripts/bench_detectors.sh prints its own section ----
+section_marker detectors
+log "detectors"
+FACEPIPE_BIN="$F" FACEPIPE_SHARED_DATA="$DATA" RUNS="$RUNS" "$REPO/scripts/bench_detectors.sh" ||
+  { echo "## detectors"; echo; echo "scripts/bench_detectors.sh failed (exit $?)"; }
+echo
 fi
 
 # ---- threads: predict on 1 thread and all, one photo's detection on 1 and 2, live on 1 and 2 ----

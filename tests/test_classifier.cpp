@@ -386,3 +386,23 @@ TEST_CASE("load validates the model's contents" * doctest::timeout(2)) {
     CHECK_THROWS_WITH_AS(Classifier::load(mp, lp), contains(mp + ": corrupted: count of 1099511627776"),
                          Error);
 }
+
+TEST_CASE("model.bin records the detector of its encodings: hog as version 3, ssd as version 4") {
+    test::TempDir dir;
+    const auto mp = (dir / "model.bin").string(), lp = (dir / "labels.bin").string();
+    const std::string_view magic("FPMODEL\0", 8);
+    EncodingsFile enc = outvoted_set();
+    save_model(train(enc, with(VoteMode::per_person, 0.45f), nullptr), mp, lp);
+    CHECK(read_container(mp, magic, "model", 4).version == 3);  // the bytes of before the detector
+    CHECK(Classifier::load(mp, lp).model().detector == DetectorKind::hog);
+
+    enc.detector = DetectorKind::ssd;
+    const TrainedModel m = train(enc, with(VoteMode::per_person, 0.45f), nullptr);
+    CHECK(m.detector == DetectorKind::ssd);
+    save_model(m, mp, lp);
+    CHECK(read_container(mp, magic, "model", 4).version == 4);
+    const Classifier c = Classifier::load(mp, lp);
+    CHECK(c.model().detector == DetectorKind::ssd);
+    CHECK(c.training_id() == m.training_id);
+    CHECK(c.gallery().rows().descriptors == m.gallery.rows().descriptors);
+}

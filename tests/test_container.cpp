@@ -257,11 +257,11 @@ TEST_CASE("a crafted encodings file with a valid checksum fails cleanly and fast
     PayloadWriter huge_count;
     huge_count.str("model");
     huge_count.count(1ull << 40);
-    write_container(p, magic, kEncodingsVersion, huge_count.bytes());
+    write_container(p, magic, 1, huge_count.bytes());  // version 1: the count follows model_id
     CHECK_THROWS_WITH_AS(read_encodings(p), contains(p + ": corrupted: count of 1099511627776"), Error);
 
     PayloadWriter huge_string;
     huge_string.u64(1ull << 40);  // where model_id's length goes
-    write_container(p, magic, kEncodingsVersion, huge_string.bytes());
+    write_container(p, magic, 1, huge_string.bytes());
     CHECK_THROWS_WITH_AS(read_encodings(p), contains(p + ": corrupted: string of 1099511627776"), Error);
 }

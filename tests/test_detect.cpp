@@ -6,6 +6,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "detect.h"
+#include "error.h"
+#include "recognizer.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -82,7 +84,7 @@ TEST_CASE("detection on several threads keeps the serial order and suppression a
     // non-max suppression that follow the scan then decide most of the output.
     SKIP_IF(npm_samples_missing());
     DetectorOptions o;
-    o.adjust_threshold = -0.6;
+    o.min_score = -0.6;
     FaceDetector serial(o);
     o.threads = 2;
     FaceDetector parallel(o);
@@ -112,4 +114,27 @@ TEST_CASE("detection on several threads handles images of one pyramid level and 
         cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
         check_same(serial.detect(img), parallel.detect(img));
     }
+}
+
+TEST_CASE("detector kinds: the CLI spelling both ways, and each kind's default score threshold") {
+    CHECK(std::string(to_string(DetectorKind::hog)) == "hog");
+    CHECK(std::string(to_string(DetectorKind::ssd)) == "ssd");
+    CHECK(parse_detector_kind("hog") == DetectorKind::hog);
+    CHECK(parse_detector_kind("ssd") == DetectorKind::ssd);
+    CHECK_THROWS_WITH_AS(parse_detector_kind("cnn"), doctest::Contains("unknown detector 'cnn' (expected hog or ssd)"),
+                         Error);
+    DetectorOptions o;
+    CHECK(o.kind == DetectorKind::hog);
+    CHECK(o.effective_min_score() == 0.0);  // dlib's own threshold: today's detections
+    o.kind = DetectorKind::ssd;
+    CHECK(o.effective_min_score() == 0.5);  // face-api's minConfidence
+    o.min_score = 0.7;
+    CHECK(o.effective_min_score() == 0.7);
+}
+
+TEST_CASE("detector_mismatch: nothing for the gallery's own detector, else a line naming both and the fix") {
+    CHECK(detector_mismatch(DetectorKind::hog, DetectorKind::hog).empty());
+    CHECK(detector_mismatch(DetectorKind::ssd, DetectorKind::ssd).empty());
+    CHECK(detector_mismatch(DetectorKind::ssd, DetectorKind::hog) ==
+          "its faces were found by the ssd detector, these by hog; pass --detector ssd for the same chips");
 }

@@ -173,3 +173,24 @@ TEST_CASE("encode_dataset refuses a missing dataset, and an output made by other
     o.rebuild = true;
     CHECK(encode_dataset(o, test_models()).ok == 2);
 }
+
+TEST_CASE("encode_dataset re-encodes every image another detector saw, but an unreadable one, and records its own") {
+    SKIP_IF(npm_samples_missing());
+    TempDir dir;
+    make_dataset(dir / "dataset");
+    const EncodeOptions o = options_for(dir);
+    encode_dataset(o, test_models());
+    const std::string hog_bytes = slurp_file(o.output);
+
+    // The same records, as if the other detector had found them.
+    EncodingsFile f = read_encodings(o.output.string());
+    f.detector = DetectorKind::ssd;
+    write_encodings(o.output.string(), f);
+    EncodeSummary s = encode_dataset(o, test_models());
+    // Encoded: both faces and the faceless picture; reused: the unreadable file, which no detector saw.
+    CHECK(counts(s) == "images 4, encoded 3, reused 1, pruned 0; ok 2, no_face 1, unreadable 1, multi_face 0; people 2");
+    CHECK(read_encodings(o.output.string()).detector == DetectorKind::hog);
+    CHECK(slurp_file(o.output) == hog_bytes);  // hog is deterministic: the very file of the first run
+    s = encode_dataset(o, test_models());
+    CHECK(s.reused == 4);
+}

@@ -86,7 +86,7 @@ void write_raw(const std::string& path, const std::vector<EncodingRecord>& recor
         w.i32(r.box.height);
         w.floats(r.descriptor.data(), kDescriptorDim);
     }
-    write_container(path, std::string_view(kEncodingsMagic, 8), kEncodingsVersion, w.bytes());
+    write_container(path, std::string_view(kEncodingsMagic, 8), 1, w.bytes());  // the layout above is version 1's
 }
 
 }  // namespace
@@ -276,4 +276,44 @@ TEST_CASE("the journal refuses an invalid record, naming the journal") {
     EncodingRecord r = sample().records[0];
     r.path = "../escape.jpg";
     CHECK_THROWS_WITH_AS(j.append(r), contains("refusing to journal"), Error);
+}
+
+TEST_CASE("encodings: hog is written as version 1, ssd as version 2 with its detector, version 1 reads as hog") {
+    test::TempDir dir;
+    const auto p = (dir / "e.bin").string();
+    const std::string_view magic(kEncodingsMagic, 8);
+    EncodingsFile f = sample();
+    write_encodings(p, f);
+    CHECK(read_container(p, magic, "encodings", kEncodingsVersion).version == 1);  // the bytes of before the detector
+    CHECK(read_encodings(p).detector == DetectorKind::hog);
+
+    f.detector = DetectorKind::ssd;
+    write_encodings(p, f);
+    CHECK(read_container(p, magic, "encodings", kEncodingsVersion).version == 2);
+    const EncodingsFile g = read_encodings(p);
+    CHECK(g.detector == DetectorKind::ssd);
+    CHECK(g.model_id == f.model_id);
+    REQUIRE(g.records.size() == f.records.size());
+    CHECK(g.records[0].descriptor == f.records[0].descriptor);
+
+    // An unknown detector is refused as corrupted, not read as another one.
+    PayloadWriter w;
+    w.str("model");
+    w.u8(7);
+    w.count(0);
+    write_container(p, magic, 2, w.bytes());
+    CHECK_THROWS_WITH_AS(read_encodings(p), doctest::Contains("corrupted: unknown detector 7"), Error);
+}
+
+TEST_CASE("the journal recovers only records of the detector it is asked for") {
+    test::TempDir dir;
+    const auto p = (dir / "e.bin.journal").string();
+    const EncodingsFile f = sample();
+    {
+        EncodingsJournal j(p, f.model_id, DetectorKind::ssd);
+        j.append(f.records[0]);
+    }
+    CHECK(EncodingsJournal::recover(p, f.model_id, DetectorKind::ssd).size() == 1);
+    CHECK(EncodingsJournal::recover(p, f.model_id, DetectorKind::hog).empty());
+    CHECK(EncodingsJournal::recover(p, f.model_id).empty());
 }

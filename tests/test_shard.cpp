@@ -130,3 +130,18 @@ TEST_CASE("merge refuses other models, changed files and unreadable parts") {
                          Error);
     CHECK_THROWS_AS(merge_encodings({}), Error);
 }
+
+TEST_CASE("merge refuses parts whose faces different detectors found") {
+    test::TempDir dir;
+    const auto a = (dir / "a.bin").string(), b = (dir / "b.bin").string();
+    write_encodings(a, EncodingsFile{"m", {rec("amy/1.jpg", 0.1f)}});
+    write_encodings(b, EncodingsFile{"m", {rec("bob/1.jpg", 0.2f)}, DetectorKind::ssd});
+    CHECK_THROWS_WITH_AS(merge_encodings({a, b}),
+                         doctest::Contains((b + ": faces found by the ssd detector, but by hog in " + a +
+                                            "; re-encode it with the same --detector").c_str()),
+                         Error);
+    write_encodings(a, EncodingsFile{"m", {rec("amy/1.jpg", 0.1f)}, DetectorKind::ssd});
+    const EncodingsFile merged = merge_encodings({a, b});
+    CHECK(merged.detector == DetectorKind::ssd);
+    CHECK(merged.records.size() == 2);
+}
