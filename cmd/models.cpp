@@ -52,18 +52,11 @@ struct ModelsShowCommand {
 
 ExitCode ModelsShowCommand::run(const Globals& g) const {
     const auto t0 = std::chrono::steady_clock::now();
-    const ModelFiles files = locate_models(models_dir(g.models));  // a missing model is a ModelError: exit 2
-    std::cout << models_report(files);
+    ModelFiles files = locate_models(models_dir(g.models));  // a missing model is a ModelError: exit 2
     // The SSD face detector is optional: absent, it is named; present, it is
     // verified like the others (a checksum that differs is a ModelError: exit 2).
-    ModelFiles with_ssd = files;
-    if (std::filesystem::exists(with_ssd.ssd)) {
-        verify_ssd_model(with_ssd);
-        std::cout << "  ssd         " << with_ssd.ssd.string() << " sha256 " << with_ssd.ssd_sha256 << "\n";
-        std::cout << "    origin: " << with_ssd.ssd_origin << "\n";
-    } else {
-        std::cout << "  ssd         " << with_ssd.ssd.string() << " not found (`facepipe models import` makes it)\n";
-    }
+    if (std::filesystem::exists(files.ssd)) verify_ssd_model(files);
+    std::cout << models_report(files);
     if (!load) return kOk;
     LoadedModels::load(files)->wait();
     std::cout << "loaded in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()

@@ -99,6 +99,9 @@ void recall_checksums(ModelFiles& m) {
     m.recognition_sha256 = prov ? prov->sha256 : "";
     m.origin = prov ? prov->origin : unrecorded_origin(m.recognition);
     m.landmarks_sha256 = recorded_landmark_sha256(m.landmark_cache, m.landmarks);
+    const auto ssd = read_provenance(m.ssd);
+    m.ssd_sha256 = ssd ? ssd->sha256 : "";
+    m.ssd_origin = ssd ? ssd->origin : "";
 }
 
 std::string ModelFiles::ssd_id() const { return "ssd:" + ssd_sha256.substr(0, 12); }

@@ -65,7 +65,8 @@ void verify_models(ModelFiles& files);
 
 // Fills in the checksums and origin as recorded, reading no model file in full:
 // the recognition model's from its provenance file, the landmark model's from the
-// landmark cache's record (landmark_cache.h recorded_landmark_sha256). A checksum
+// landmark cache's record (landmark_cache.h recorded_landmark_sha256), the SSD
+// detector's from its provenance file, when there is one. A checksum
 // that nothing records is left empty. Verifies nothing (verify_models does): for
 // `facepipe --version`, which must answer at once, never for computing.
 // Throws ModelError when the provenance file is unreadable.

@@ -69,6 +69,13 @@ std::string models_report(const ModelFiles& m) {
         << (m.recognition_sha256.empty() || m.landmarks_sha256.empty() ? "unknown until both checksums are known"
                                                                         : m.model_id())
         << "\n";
+    std::error_code ec;
+    if (!std::filesystem::exists(m.ssd, ec)) {
+        out << "  ssd         " << m.ssd.string() << " not found (`facepipe models import` makes it)\n";
+    } else {
+        out << "  ssd         " << m.ssd.string() << " sha256 " << sha(m.ssd_sha256) << "\n";
+        if (!m.ssd_origin.empty()) out << "    origin: " << m.ssd_origin << "\n";
+    }
     return out.str();
 }
 

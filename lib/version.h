@@ -23,7 +23,8 @@ void set_blas_threads(int n);
 
 struct ModelFiles;
 
-// The model files, their checksums and origin, and the model id; one per line.
+// The model files, their checksums and origin, and the model id; one per line;
+// then the optional SSD face detector's file: its checksum, or "not found".
 // A checksum left empty (models.h recall_checksums) shows as "not recorded".
 std::string models_report(const ModelFiles& models);
 
