@@ -18,11 +18,11 @@ struct ClusterCommand {
 };
 
 ExitCode ClusterCommand::run(const Globals&) {
-    const std::filesystem::path store_dir = dir.empty() ? default_unknown_dir(model) : std::filesystem::path(dir);
+    const std::filesystem::path store_dir = unknown_dir_or_default(dir, model);
     std::optional<Classifier> classifier;  // "maybe NAME" needs a model; without one nobody is enrolled
     if (std::filesystem::exists(model)) classifier = Classifier::load(model, labels);
-    UnknownStore store(store_dir);
-    const Grouping grouping = cluster_store(store, o, classifier ? &*classifier : nullptr);
+    const auto store = open_collected_store(store_dir);
+    const Grouping grouping = cluster_store(*store, o, classifier ? &*classifier : nullptr);
     if (!sheets.empty()) write_contact_sheets(grouping, store_dir, sheets);
     std::cout << (format == "json" ? format_groups_json(grouping, store_dir) : format_groups_table(grouping, store_dir));
     return kOk;

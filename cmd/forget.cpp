@@ -14,8 +14,8 @@ struct ForgetCommand {
 };
 
 ExitCode ForgetCommand::run(const Globals&) {
-    UnknownStore store(dir.empty() ? default_unknown_dir(model) : std::filesystem::path(dir));
-    const std::size_t n = forget_group(store, group);
+    const auto store = open_collected_store(unknown_dir_or_default(dir, model));
+    const std::size_t n = forget_group(*store, group);
     std::cout << n << " faces of group " << group << " removed from the unknown faces\n";
     return kOk;
 }

@@ -14,8 +14,8 @@ struct MergeGroupsCommand {
 };
 
 ExitCode MergeGroupsCommand::run(const Globals&) {
-    UnknownStore store(dir.empty() ? default_unknown_dir(model) : std::filesystem::path(dir));
-    merge_groups(store, into, from);
+    const auto store = open_collected_store(unknown_dir_or_default(dir, model));
+    merge_groups(*store, into, from);
     std::cout << "group " << from << " merged into group " << into << "\n";
     return kOk;
 }

@@ -19,8 +19,8 @@ struct NameCommand {
 
 ExitCode NameCommand::run(const Globals& g) {
     enroll_name(name);  // a name we refuse is a UsageError, before anything is looked at or touched
-    UnknownStore store(dir.empty() ? default_unknown_dir(o.model) : std::filesystem::path(dir));
-    const NameReport r = name_group(store, group, name, o, find_models(models_dir(g.models)));
+    const auto store = open_collected_store(unknown_dir_or_default(dir, o.model));
+    const NameReport r = name_group(*store, group, name, o, find_models(models_dir(g.models)));
     for (const auto& e : r.enroll.augment.errors) spdlog::warn("{}", e);
     for (const auto& w : r.enroll.train.warnings) spdlog::warn("{}", w);
     for (const auto& d : r.enroll.duplicates) spdlog::info("{}", d);

@@ -54,8 +54,7 @@ struct CollectFlags {
     // else unknown/ beside the model (unknown_store.h default_unknown_dir).
     CollectOptions resolve(const std::filesystem::path& model) const {
         CollectOptions r = o;
-        r.dir = flag && flag->count() > 0 ? (dir.empty() ? default_unknown_dir(model) : std::filesystem::path(dir))
-                                          : std::filesystem::path();
+        r.dir = flag && flag->count() > 0 ? unknown_dir_or_default(dir, model) : std::filesystem::path();
         return r;
     }
 };

@@ -215,6 +215,17 @@ fs::path default_unknown_dir(const fs::path& model) {
     return (parent.empty() ? fs::path(".") : parent) / "unknown";
 }
 
+fs::path unknown_dir_or_default(const std::string& dir, const fs::path& model) {
+    return dir.empty() ? default_unknown_dir(model) : fs::path(dir);
+}
+
+std::unique_ptr<UnknownStore> open_collected_store(const fs::path& dir) {
+    if (inspect_path((dir / "faces.bin").string()).kind == FileKind::missing)
+        throw Error(dir.string(), "no unknown faces collected here (predict, live or serve --collect-unknown "
+                                  "collect them)");
+    return std::make_unique<UnknownStore>(dir);
+}
+
 struct UnknownStore::State {
     fs::path dir;
     std::size_t max = kUnboundedStore;

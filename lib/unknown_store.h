@@ -130,6 +130,15 @@ std::filesystem::path unknown_lock_path(const std::filesystem::path& dir);
 // The default of unknown/ for a model: "<model's folder>/unknown".
 std::filesystem::path default_unknown_dir(const std::filesystem::path& model);
 
+// The store a command names: `dir` when not empty, else default_unknown_dir(model).
+std::filesystem::path unknown_dir_or_default(const std::string& dir, const std::filesystem::path& model);
+
+// Opens, unbounded, a store something has collected into, to review it (cluster,
+// name, forget, merge-groups). Unlike the constructor it creates nothing: a
+// folder without faces.bin throws Error(dir, "no unknown faces collected here
+// ...") naming what collects, so a mistyped folder is said, not made.
+std::unique_ptr<UnknownStore> open_collected_store(const std::filesystem::path& dir);
+
 // The faces of a faces.bin's bytes (oldest first, every record), as the store
 // reads them: for tests and the fuzz harness. `subject` names the file in
 // errors. *end_of_valid (when given) is the offset where the intact records end

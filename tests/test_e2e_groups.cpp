@@ -135,3 +135,23 @@ TEST_CASE("slow e2e: collect unknown faces, cluster them, name a group, predict 
     CHECK_MESSAGE(forgot.exit_code == 0, forgot.err);
     CHECK(cluster(dir.path())["groups"].empty());
 }
+
+TEST_CASE("e2e: cluster, name, forget and merge-groups on a folder nothing collected into say so, and create nothing") {
+    TempDir tmp;
+    const fs::path typo = tmp / "unknwon";
+    const std::vector<std::vector<std::string>> commands = {
+        {"cluster", typo.string()},
+        {"name", "1", "Zoe", "--unknown", typo.string()},
+        {"forget", "1", "--unknown", typo.string()},
+        {"merge-groups", "1", "2", "--unknown", typo.string()},
+    };
+    for (const auto& args : commands) {
+        CAPTURE(args[0]);
+        const RunResult r = run_facepipe_m(args, tmp.path());
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.empty());
+        const auto lines = lines_with(r.err, typo.string() + ": no unknown faces collected here");
+        CHECK(lines.size() == 1);
+        CHECK_FALSE(fs::exists(typo));  // it used to be created, and cluster printed 0 groups
+    }
+}

@@ -320,3 +320,16 @@ TEST_CASE("unknown store: refuses invalid faces and an empty crop, and gives the
     CHECK(default_unknown_dir("model.bin") == fs::path("./unknown"));
     CHECK_THROWS_AS(UnknownStore(tmp / "w", 0), UsageError);
 }
+
+TEST_CASE("unknown store: open_collected_store opens what was collected, and refuses a folder without faces.bin") {
+    test::TempDir tmp;
+    const fs::path dir = tmp / "u";
+    CHECK_THROWS_WITH_AS(open_collected_store(dir), contains(dir.string() + ": no unknown faces collected here"), Error);
+    CHECK_FALSE(fs::exists(dir));
+    UnknownStore(dir, 5).append(face("a.jpg", 0.1f), crop());
+    const auto store = open_collected_store(dir);
+    CHECK(store->max_faces() == kUnboundedStore);
+    CHECK(store->faces().size() == 1);
+    CHECK(unknown_dir_or_default("", "models/m.bin") == fs::path("models/unknown"));
+    CHECK(unknown_dir_or_default("elsewhere", "models/m.bin") == fs::path("elsewhere"));
+}
