@@ -324,35 +324,55 @@ TEST_CASE("slow e2e: live shows boxes and names in a window (Xvfb screenshot)") 
     if (!fx.ready) return;
     REQUIRE_MESSAGE(std::system("command -v xvfb-run >/dev/null && command -v import >/dev/null") == 0,
                     "xvfb-run and ImageMagick's import are needed (scripts/setup.sh --tests installs them)");
-    // Played in real time (15 fps, ~6 s); the screenshot is taken mid-scene.
+    // Played in real time (15 fps, ~6 s). Screenshots are taken mid-scene, three of
+    // them a second apart: on a loaded machine the window may be drawn late, and one
+    // of them showing both names is what the test asks.
     const std::string cmd = "cd '" + fx.dir.path().string() + "' && xvfb-run -a -s '-screen 0 1600x900x24' sh -c '" +
                             FACEPIPE_BINARY + " --models " + FACEPIPE_TEST_MODEL_DIR +
-                            " live --video scene.avi 2>live.err & sleep 3.5; import -window root shot.png; wait'";
+                            " live --video scene.avi 2>live.err & sleep 2.5; import -window root shot1.png; sleep 1; "
+                            "import -window root shot2.png; sleep 1; import -window root shot3.png; wait'";
     REQUIRE(std::system(cmd.c_str()) == 0);
-    const cv::Mat shot = cv::imread((fx.dir / "shot.png").string());
-    REQUIRE_MESSAGE(!shot.empty(), slurp(fx.dir / "live.err"));
-    if (const char* keep = std::getenv("FACEPIPE_SCREENSHOT_OUT")) cv::imwrite(keep, shot);  // for the README
 
     // annotate.h draws known faces' boxes and label bands in (60, 200, 60) BGR
     // and unknown ones in (40, 40, 230), with white text on the band.
-    cv::Mat known, unknown;
-    cv::inRange(shot, cv::Scalar(50, 190, 50), cv::Scalar(70, 210, 70), known);
-    cv::inRange(shot, cv::Scalar(30, 30, 220), cv::Scalar(50, 50, 240), unknown);
-    CHECK(cv::countNonZero(known) > 2 * 400);  // two boxes' outlines and bands
-    CHECK(cv::countNonZero(unknown) > 400);
-    // The names: white text on each known face's band. Opening removes the
-    // 2-pixel box outlines and leaves the filled bands.
-    cv::Mat bands, labels_img, stats, centroids;
-    cv::morphologyEx(known, bands, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
-    const int n = cv::connectedComponentsWithStats(bands, labels_img, stats, centroids);
-    int named = 0;
-    for (int c = 1; c < n; ++c) {
-        const cv::Rect band(stats.at<int>(c, cv::CC_STAT_LEFT), stats.at<int>(c, cv::CC_STAT_TOP),
-                            stats.at<int>(c, cv::CC_STAT_WIDTH), stats.at<int>(c, cv::CC_STAT_HEIGHT));
-        cv::Mat white;
-        cv::inRange(shot(band), cv::Scalar(200, 200, 200), cv::Scalar(255, 255, 255), white);
-        if (band.area() > 300 && cv::countNonZero(white) > 30) ++named;
+    // What one screenshot shows: pixels of known and unknown colour, and known
+    // faces' bands with white text (the names).
+    struct Seen {
+        int known = 0, unknown = 0, named = 0;
+        bool enough() const { return known > 2 * 400 && unknown > 400 && named == 2; }
+    };
+    const auto look = [](const cv::Mat& shot) {
+        Seen seen;
+        cv::Mat known, unknown;
+        cv::inRange(shot, cv::Scalar(50, 190, 50), cv::Scalar(70, 210, 70), known);
+        cv::inRange(shot, cv::Scalar(30, 30, 220), cv::Scalar(50, 50, 240), unknown);
+        seen.known = cv::countNonZero(known);  // two boxes' outlines and bands
+        seen.unknown = cv::countNonZero(unknown);
+        // Opening removes the 2-pixel box outlines and leaves the filled bands.
+        cv::Mat bands, labels_img, stats, centroids;
+        cv::morphologyEx(known, bands, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
+        const int n = cv::connectedComponentsWithStats(bands, labels_img, stats, centroids);
+        for (int c = 1; c < n; ++c) {
+            const cv::Rect band(stats.at<int>(c, cv::CC_STAT_LEFT), stats.at<int>(c, cv::CC_STAT_TOP),
+                                stats.at<int>(c, cv::CC_STAT_WIDTH), stats.at<int>(c, cv::CC_STAT_HEIGHT));
+            cv::Mat white;
+            cv::inRange(shot(band), cv::Scalar(200, 200, 200), cv::Scalar(255, 255, 255), white);
+            if (band.area() > 300 && cv::countNonZero(white) > 30) ++seen.named;
+        }
+        return seen;
+    };
+    bool shown = false;
+    for (const char* name : {"shot1.png", "shot2.png", "shot3.png"}) {
+        const cv::Mat shot = cv::imread((fx.dir / name).string());
+        REQUIRE_MESSAGE(!shot.empty(), slurp(fx.dir / "live.err"));
+        const Seen seen = look(shot);
+        INFO(name << ": known px " << seen.known << ", unknown px " << seen.unknown << ", named bands " << seen.named);
+        if (seen.enough() && !shown) {
+            shown = true;
+            if (const char* keep = std::getenv("FACEPIPE_SCREENSHOT_OUT")) cv::imwrite(keep, shot);  // for the README
+        }
+        CHECK(seen.named <= 2);  // never more names than known faces
     }
-    CHECK(named == 2);
+    CHECK(shown);
     CHECK(slurp(fx.dir / "live.err").find("faces seen") != std::string::npos);  // it ended cleanly, with a summary
 }
