@@ -57,8 +57,10 @@ struct Detection {
     double score = 0;
 };
 
-// Not thread-safe: give each thread its own detector (copies are cheap for hog;
-// an ssd copy reads its network again). With options.threads > 1, detect()
+// Not thread-safe: give each thread its own detector. Copies are cheap for hog;
+// an ssd copy shares the weights and builds its own network from them, while a
+// detector constructed from options reads and checks the model file itself.
+// With options.threads > 1, detect()
 // itself runs on that many threads (started per call); for hog it returns
 // exactly what one thread finds.
 class FaceDetector {
